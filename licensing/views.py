@@ -1,0 +1,22 @@
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from portal.access import get_company, partner_view
+
+from . import selectors
+
+
+@partner_view()
+def licence_list(request: HttpRequest, company_id: str) -> HttpResponse:
+    company = get_company(request, company_id)
+    return render(
+        request,
+        "licensing/licence_list.html",
+        {
+            "company": company,
+            "tab": "licences",
+            "licences": selectors.licence_list(company=company),
+        },
+    )

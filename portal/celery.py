@@ -1,0 +1,20 @@
+"""The Celery application and the one place that defines every periodic job."""
+
+from __future__ import annotations
+
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
+
+app = Celery("portal")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+# Name -> (task, schedule). `manage.py runjobs` runs the same list once, in this order.
+PERIODIC_JOBS: dict[str, tuple[str, object]] = {}
+
+app.conf.beat_schedule = {
+    name: {"task": task, "schedule": schedule} for name, (task, schedule) in PERIODIC_JOBS.items()
+}

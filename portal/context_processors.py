@@ -1,0 +1,17 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpRequest
+
+from .access import membership_of
+
+
+def portal(request: HttpRequest) -> dict[str, Any]:
+    membership = getattr(request, "membership", None) or membership_of(request.user)
+    return {
+        "membership": membership,
+        "current_partner": membership.partner if membership else None,
+        "SERVICE_DOMAIN": settings.SERVICE_DOMAIN,
+    }

@@ -1,0 +1,194 @@
+"""Tenancy: partners (the tenants), their staff and roles, their customer companies, audit."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
+from django.utils.text import slugify
+from django_countries.fields import CountryField
+
+
+class Role(models.TextChoices):
+    READ_ONLY = "read_only", "Read-only"
+    REGULAR = "regular", "Regular"
+    MANAGER = "manager", "Manager"
+
+
+WRITE_ROLES = frozenset({Role.REGULAR, Role.MANAGER})
+
+
+class CompanyState(models.TextChoices):
+    PAID = "paid", "Paid"
+    TRIAL_OPEN = "trial_open", "Trial (Open)"
+    TRIAL_CLOSED = "trial_closed", "Trial (Closed)"
+
+
+class Partner(models.Model):
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    name = models.CharField(max_length=200)
+    support_email = models.EmailField(blank=True)
+    brand_color = models.CharField(
+        max_length=7, default="#1f4e79", help_text="Hex colour used in emails and handouts."
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class PartnerMembership(models.Model):
+    """A Django user's role in one partner. A user belongs to one partner at most."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="membership"
+    )
+    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.READ_ONLY)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["user__email"]
+        indexes = [models.Index(fields=["partner", "role"])]
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.partner} ({self.get_role_display()})"
+
+    @property
+    def can_write(self) -> bool:
+        return self.role in WRITE_ROLES
+
+    @property
+    def can_manage_staff(self) -> bool:
+        return self.role == Role.MANAGER
+
+
+class CompanyQuerySet(models.QuerySet):
+    def with_state(self, today: date | None = None) -> CompanyQuerySet:
+        """Annotate `state_code` in SQL, so that list pages filter and show it in one query."""
+        from licensing.models import License
+
+        today = today or timezone.localdate()
+        paid = Exists(License.objects.filter(company=OuterRef("pk")).active_on(today).values("pk"))
+        return self.annotate(
+            state_code=models.Case(
+                models.When(paid, then=models.Value(CompanyState.PAID)),
+                models.When(
+                    evaluation_ends_on__gte=today, then=models.Value(CompanyState.TRIAL_OPEN)
+                ),
+                default=models.Value(CompanyState.TRIAL_CLOSED),
+                output_field=models.CharField(),
+            )
+        )
+
+    def search(self, query: str) -> CompanyQuerySet:
+        query = query.strip()
+        if not query:
+            return self
+        return self.filter(
+            Q(name__icontains=query)
+            | Q(reference__icontains=query)
+            | Q(contact_name__icontains=query)
+            | Q(contact_email__icontains=query)
+        )
+
+
+class Company(models.Model):
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    partner = models.ForeignKey(Partner, on_delete=models.PROTECT, related_name="companies")
+    name = models.CharField(max_length=200)
+    # The label of the company's default service subdomain: unique across the service.
+    slug = models.SlugField(max_length=63, unique=True, blank=True)
+    country = CountryField(blank=True)
+    reference = models.CharField(max_length=100, blank=True)
+    contact_name = models.CharField(max_length=200, blank=True)
+    contact_email = models.EmailField()
+    evaluation_ends_on = models.DateField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    objects = CompanyQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "companies"
+        indexes = [models.Index(fields=["partner", "name"])]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def save(self, *args, **kwargs) -> None:
+        # Objects made with a plain create() must work everywhere, so the slug is filled here.
+        if not self.slug:
+            self.slug = unique_company_slug(self.name)
+        super().save(*args, **kwargs)
+
+    @property
+    def state(self) -> str:
+        annotated = getattr(self, "state_code", None)
+        if annotated is not None:
+            return annotated
+        from licensing.models import License
+
+        today = timezone.localdate()
+        if License.objects.filter(company=self).active_on(today).exists():
+            return CompanyState.PAID
+        if self.evaluation_ends_on and self.evaluation_ends_on >= today:
+            return CompanyState.TRIAL_OPEN
+        return CompanyState.TRIAL_CLOSED
+
+    def get_state_display(self) -> str:
+        return CompanyState(self.state).label
+
+    @property
+    def evaluation_open(self) -> bool:
+        return bool(self.evaluation_ends_on and self.evaluation_ends_on >= timezone.localdate())
+
+    @property
+    def service_domain(self) -> str:
+        return f"{self.slug}.{settings.SERVICE_DOMAIN}"
+
+
+def unique_company_slug(name: str) -> str:
+    base = (slugify(name) or "company")[:50].strip("-") or "company"
+    slug, n = base, 1
+    while Company.objects.filter(slug=slug).exists():
+        n += 1
+        slug = f"{base}-{n}"
+    return slug
+
+
+class AuditEvent(models.Model):
+    """Who did what to which object. Holds ids, never an invitee's personal data."""
+
+    partner = models.ForeignKey(
+        Partner, on_delete=models.CASCADE, related_name="audit_events", null=True, blank=True
+    )
+    company = models.ForeignKey(
+        Company, on_delete=models.SET_NULL, related_name="audit_events", null=True, blank=True
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+    )
+    action = models.CharField(max_length=64)
+    object_type = models.CharField(max_length=64)
+    object_id = models.CharField(max_length=64)
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["company", "-created_at"]),
+            models.Index(fields=["partner", "-created_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.object_type}:{self.object_id}"

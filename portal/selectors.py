@@ -1,0 +1,52 @@
+"""Reads for the tenancy app. Each takes the partner keyword-only; querysets keep a constant
+number of queries however many rows there are."""
+
+from __future__ import annotations
+
+from django.db.models import Count, Q, QuerySet
+
+from .models import AuditEvent, Company, CompanyState, Partner, PartnerMembership
+
+COMPANY_SORTS = {
+    "name": ("name", "id"),
+    "-name": ("-name", "-id"),
+    "evaluation": ("evaluation_ends_on", "name"),
+    "-evaluation": ("-evaluation_ends_on", "name"),
+    "created": ("created_at", "id"),
+    "-created": ("-created_at", "-id"),
+}
+
+
+def company_list(
+    *, partner: Partner, query: str = "", state: str = "", sort: str = "name"
+) -> QuerySet[Company]:
+    qs = Company.objects.filter(partner=partner).with_state().search(query)
+    if state in CompanyState.values:
+        qs = qs.filter(state_code=state)
+    return qs.order_by(*COMPANY_SORTS.get(sort, COMPANY_SORTS["name"]))
+
+
+def company_state_counts(*, partner: Partner, query: str = "") -> dict[str, int]:
+    qs = Company.objects.filter(partner=partner).with_state().search(query)
+    counts = qs.aggregate(
+        all=Count("id"),
+        **{code: Count("id", filter=Q(state_code=code)) for code in CompanyState.values},
+    )
+    return counts
+
+
+def company_activity(*, company: Company) -> QuerySet[AuditEvent]:
+    return AuditEvent.objects.filter(company=company).select_related("actor")
+
+
+def member_list(*, partner: Partner) -> QuerySet[PartnerMembership]:
+    return (
+        PartnerMembership.objects.filter(partner=partner)
+        .select_related("user")
+        .order_by("user__email")
+    )
+
+
+def company_delete_impact(*, company: Company) -> dict[str, int]:
+    """What deleting the company takes with it, shown on the confirmation page."""
+    return {"licences": company.licenses.count()}

@@ -1,0 +1,19 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+
+register = template.Library()
+
+
+@register.filter
+def get_item(mapping: dict[str, Any], key: str) -> Any:
+    return mapping.get(key, "") if mapping else ""
+
+
+@register.filter
+def percent(part: int | None, whole: int | None) -> int:
+    if not whole:
+        return 0
+    return max(0, min(100, round(100 * (part or 0) / whole)))

@@ -1,0 +1,66 @@
+from __future__ import annotations
+
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from . import views
+from .forms import EmailAuthenticationForm
+
+portal_patterns = [
+    path("", views.home, name="home"),
+    path("companies/", views.company_list, name="company_list"),
+    path("companies/new/", views.company_create, name="company_create"),
+    path("companies/<uuid:company_id>/", views.company_detail, name="company_detail"),
+    path("companies/<uuid:company_id>/edit/", views.company_edit, name="company_edit"),
+    path("companies/<uuid:company_id>/delete/", views.company_delete, name="company_delete"),
+    path("companies/<uuid:company_id>/activity/", views.company_activity, name="company_activity"),
+    path("staff/", views.member_list, name="member_list"),
+    path("staff/invite/", views.member_invite, name="member_invite"),
+    path("staff/<uuid:member_id>/role/", views.member_role, name="member_role"),
+    path("staff/<uuid:member_id>/deactivate/", views.member_deactivate, name="member_deactivate"),
+    path("staff/<uuid:member_id>/reactivate/", views.member_reactivate, name="member_reactivate"),
+]
+
+admin.site.site_header = "Video service operations"
+admin.site.site_title = "Operations"
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path(
+        "accounts/login/",
+        auth_views.LoginView.as_view(
+            redirect_authenticated_user=True, authentication_form=EmailAuthenticationForm
+        ),
+        name="login",
+    ),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path(
+        "accounts/password-reset/",
+        auth_views.PasswordResetView.as_view(
+            email_template_name="emails/password_reset_body.txt",
+            html_email_template_name="emails/password_reset_body.html",
+            subject_template_name="emails/password_reset_subject.txt",
+        ),
+        name="password_reset",
+    ),
+    path(
+        "accounts/password-reset/sent/",
+        auth_views.PasswordResetDoneView.as_view(),
+        name="password_reset_done",
+    ),
+    path(
+        "accounts/reset/<uidb64>/<token>/",
+        auth_views.PasswordResetConfirmView.as_view(),
+        name="password_reset_confirm",
+    ),
+    path(
+        "accounts/reset/done/",
+        auth_views.PasswordResetCompleteView.as_view(),
+        name="password_reset_complete",
+    ),
+    path("", include((portal_patterns, "portal"))),
+    path("companies/<uuid:company_id>/", include("consumers.urls")),
+    path("companies/<uuid:company_id>/", include("domains.urls")),
+    path("companies/<uuid:company_id>/", include("licensing.urls")),
+]

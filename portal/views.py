@@ -1,0 +1,187 @@
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
+
+from . import selectors, services
+from .access import get_company, get_member, partner_view
+from .forms import CompanyForm, MemberInviteForm, MemberRoleForm
+from .models import CompanyState
+from .selectors import COMPANY_SORTS
+from .web import add_service_errors, paginate, querystring_without
+
+
+@partner_view()
+def home(request: HttpRequest) -> HttpResponse:
+    return redirect("portal:company_list")
+
+
+@partner_view()
+def company_list(request: HttpRequest) -> HttpResponse:
+    query = request.GET.get("q", "").strip()
+    state = request.GET.get("state", "")
+    sort = request.GET.get("sort", "name")
+    companies = selectors.company_list(partner=request.partner, query=query, state=state, sort=sort)
+    return render(
+        request,
+        "portal/company_list.html",
+        {
+            "page": paginate(request, companies),
+            "query": query,
+            "state": state if state in CompanyState.values else "",
+            "sort": sort if sort in COMPANY_SORTS else "name",
+            "states": CompanyState.choices,
+            "counts": selectors.company_state_counts(partner=request.partner, query=query),
+            "qs_page": querystring_without(request, "page"),
+            "qs_state": querystring_without(request, "page", "state"),
+            "qs_sort": querystring_without(request, "page", "sort"),
+        },
+    )
+
+
+@partner_view(write=True)
+@require_http_methods(["GET", "POST"])
+def company_create(request: HttpRequest) -> HttpResponse:
+    form = CompanyForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            company = services.company_create(
+                actor=request.user, partner=request.partner, **form.cleaned_data
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, f"Company “{company.name}” created.")
+            return redirect("portal:company_detail", company_id=company.public_id)
+    return render(request, "portal/company_form.html", {"form": form, "company": None})
+
+
+@partner_view()
+def company_detail(request: HttpRequest, company_id: str) -> HttpResponse:
+    company = get_company(request, company_id)
+    return redirect("consumers:user_list", company_id=company.public_id)
+
+
+@partner_view(write=True)
+@require_http_methods(["GET", "POST"])
+def company_edit(request: HttpRequest, company_id: str) -> HttpResponse:
+    company = get_company(request, company_id)
+    form = CompanyForm(request.POST or None, instance=company)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.company_update(actor=request.user, company=company, **form.cleaned_data)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, "Company details saved.")
+            return redirect("portal:company_detail", company_id=company.public_id)
+    return render(request, "portal/company_form.html", {"form": form, "company": company})
+
+
+@partner_view(write=True)
+@require_http_methods(["GET", "POST"])
+def company_delete(request: HttpRequest, company_id: str) -> HttpResponse:
+    company = get_company(request, company_id)
+    if request.method == "POST":
+        name = company.name
+        services.company_delete(actor=request.user, company=company)
+        messages.success(request, f"Company “{name}” deleted.")
+        return redirect("portal:company_list")
+    return render(
+        request,
+        "portal/company_delete.html",
+        {"company": company, "impact": selectors.company_delete_impact(company=company)},
+    )
+
+
+@partner_view()
+def company_activity(request: HttpRequest, company_id: str) -> HttpResponse:
+    company = get_company(request, company_id)
+    page = paginate(request, selectors.company_activity(company=company))
+    return render(
+        request,
+        "portal/company_activity.html",
+        {"company": company, "page": page, "tab": "activity"},
+    )
+
+
+# --- partner staff ------------------------------------------------------------------------------
+
+
+@partner_view(manager=True)
+def member_list(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "portal/member_list.html",
+        {
+            "members": selectors.member_list(partner=request.partner),
+            "role_form": MemberRoleForm(),
+        },
+    )
+
+
+@partner_view(manager=True)
+@require_http_methods(["GET", "POST"])
+def member_invite(request: HttpRequest) -> HttpResponse:
+    form = MemberInviteForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            member = services.member_invite(
+                actor=request.user, partner=request.partner, **form.cleaned_data
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, f"Invitation sent to {member.user.email}.")
+            return redirect("portal:member_list")
+    return render(request, "portal/member_invite.html", {"form": form})
+
+
+@partner_view(manager=True)
+@require_POST
+def member_role(request: HttpRequest, member_id: str) -> HttpResponse:
+    member = get_member(request, member_id)
+    form = MemberRoleForm(request.POST)
+    if form.is_valid():
+        try:
+            services.member_change_role(
+                actor=request.user, membership=member, role=form.cleaned_data["role"]
+            )
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(
+                request, f"{member.user.email} is now {member.get_role_display().lower()}."
+            )
+    else:
+        messages.error(request, "Choose a valid role.")
+    return redirect("portal:member_list")
+
+
+@partner_view(manager=True)
+@require_http_methods(["GET", "POST"])
+def member_deactivate(request: HttpRequest, member_id: str) -> HttpResponse:
+    return _member_set_active(request, member_id, active=False)
+
+
+@partner_view(manager=True)
+@require_http_methods(["GET", "POST"])
+def member_reactivate(request: HttpRequest, member_id: str) -> HttpResponse:
+    return _member_set_active(request, member_id, active=True)
+
+
+def _member_set_active(request: HttpRequest, member_id: str, *, active: bool) -> HttpResponse:
+    member = get_member(request, member_id)
+    if request.method == "POST":
+        try:
+            services.member_set_active(actor=request.user, membership=member, active=active)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            verb = "reactivated" if active else "deactivated"
+            messages.success(request, f"{member.user.email} {verb}.")
+        return redirect("portal:member_list")
+    return render(request, "portal/member_confirm.html", {"member": member, "active": active})

@@ -1,0 +1,215 @@
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.core.exceptions import PermissionDenied
+from django.urls import reverse
+from django.utils import timezone
+
+from licensing.models import LicenseKind
+from portal import services
+from portal.models import AuditEvent, Company, CompanyState
+from tests.conftest import add_licence
+
+
+def test_company_state_is_derived_from_licences_and_evaluation(personas):
+    today = timezone.localdate()
+    open_trial = Company.objects.create(
+        partner=personas.partner,
+        name="Open",
+        contact_email="a@x.example",
+        evaluation_ends_on=today,
+    )
+    closed = Company.objects.create(
+        partner=personas.partner,
+        name="Closed",
+        contact_email="a@x.example",
+        evaluation_ends_on=today - timedelta(days=1),
+    )
+    never = Company.objects.create(
+        partner=personas.partner, name="Never", contact_email="a@x.example"
+    )
+    paid = Company.objects.create(
+        partner=personas.partner, name="Paid", contact_email="a@x.example"
+    )
+    add_licence(paid, LicenseKind.ROOM, 2)
+    expired = Company.objects.create(
+        partner=personas.partner, name="Expired", contact_email="a@x.example"
+    )
+    add_licence(expired, starts_on=today - timedelta(days=30), ends_on=today - timedelta(days=1))
+    future = Company.objects.create(
+        partner=personas.partner, name="Future", contact_email="a@x.example"
+    )
+    add_licence(future, starts_on=today + timedelta(days=1))
+
+    expected = {
+        open_trial: CompanyState.TRIAL_OPEN,
+        closed: CompanyState.TRIAL_CLOSED,
+        never: CompanyState.TRIAL_CLOSED,
+        paid: CompanyState.PAID,
+        expired: CompanyState.TRIAL_CLOSED,
+        future: CompanyState.TRIAL_CLOSED,
+    }
+    for company, state in expected.items():
+        assert company.state == state, company.name
+    annotated = {c.pk: c.state for c in Company.objects.with_state()}
+    for company, state in expected.items():
+        assert annotated[company.pk] == state, company.name
+
+
+def test_company_list_shows_only_own_companies_with_state(personas, login):
+    client = login(personas.read_only)
+    response = client.get(reverse("portal:company_list"))
+    assert response.status_code == 200
+    assert b"Acme A" in response.content
+    assert b"Bravo B" not in response.content
+    assert b"Trial (Open)" in response.content
+
+
+def test_company_list_search_tabs_and_pagination(personas, login, settings):
+    settings.PAGE_SIZE = 5
+    for i in range(12):
+        Company.objects.create(
+            partner=personas.partner, name=f"Zeta {i:02}", contact_email="z@z.example"
+        )
+    paid = Company.objects.create(
+        partner=personas.partner, name="Paying Customer", contact_email="p@p.example"
+    )
+    add_licence(paid)
+    client = login(personas.regular)
+    url = reverse("portal:company_list")
+
+    page1 = client.get(url, {"q": "zeta"})
+    assert page1.context["page"].paginator.count == 12
+    assert len(page1.context["page"].object_list) == 5
+    page3 = client.get(url, {"q": "zeta", "page": 3})
+    assert [c.name for c in page3.context["page"]] == ["Zeta 10", "Zeta 11"]
+    assert b"page=2" in page3.content and b"q=zeta" in page3.content
+
+    paid_tab = client.get(url, {"state": "paid"})
+    assert [c.name for c in paid_tab.context["page"]] == ["Paying Customer"]
+    assert paid_tab.context["counts"]["paid"] == 1
+    assert paid_tab.context["counts"]["trial_closed"] == 12
+    assert paid_tab.context["counts"]["trial_open"] == 1
+
+    by_name_desc = client.get(url, {"sort": "-name"})
+    assert by_name_desc.context["page"][0].name == "Zeta 11"
+
+
+def test_company_list_query_count_is_constant(personas, login, django_assert_max_num_queries):
+    client = login(personas.regular)
+    url = reverse("portal:company_list")
+    client.get(url)  # warm caches (content types, sessions)
+    with django_assert_max_num_queries(8) as few:
+        client.get(url)
+    for i in range(30):
+        c = Company.objects.create(
+            partner=personas.partner, name=f"C{i}", contact_email="c@c.example"
+        )
+        add_licence(c)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        client.get(url)
+
+
+def test_regular_creates_edits_and_deletes_a_company(personas, login):
+    client = login(personas.regular)
+    response = client.post(
+        reverse("portal:company_create"),
+        {
+            "name": "  New Co  ",
+            "country": "GB",
+            "reference": "R-1",
+            "contact_name": "Ann",
+            "contact_email": "Ann@NewCo.example",
+        },
+    )
+    company = Company.objects.get(name="New Co")
+    assert response.status_code == 302
+    assert response["Location"] == reverse("portal:company_detail", args=[company.public_id])
+    assert company.partner == personas.partner
+    assert company.contact_email == "ann@newco.example"
+    assert company.slug == "new-co"
+    assert company.service_domain == "new-co.onpexip.com"
+
+    response = client.post(
+        reverse("portal:company_edit", args=[company.public_id]),
+        {
+            "name": "New Co Renamed",
+            "country": "GB",
+            "reference": "R-1",
+            "contact_name": "Ann",
+            "contact_email": "ann@newco.example",
+        },
+        follow=True,
+    )
+    assert b"Company details saved." in response.content
+    company.refresh_from_db()
+    assert company.name == "New Co Renamed"
+    assert company.slug == "new-co", "the service subdomain never changes"
+
+    confirm = client.get(reverse("portal:company_delete", args=[company.public_id]))
+    assert b"cannot be undone" in confirm.content
+    assert Company.objects.filter(pk=company.pk).exists(), "GET only asks"
+    client.post(reverse("portal:company_delete", args=[company.public_id]))
+    assert not Company.objects.filter(pk=company.pk).exists()
+    actions = list(
+        AuditEvent.objects.filter(object_id=str(company.public_id)).values_list("action", flat=True)
+    )
+    assert sorted(actions) == ["company.create", "company.delete", "company.update"]
+
+
+def test_company_form_shows_errors_beside_fields(personas, login):
+    client = login(personas.manager)
+    response = client.post(reverse("portal:company_create"), {"name": "", "contact_email": "nope"})
+    assert response.status_code == 200
+    form = response.context["form"]
+    assert "name" in form.errors and "contact_email" in form.errors
+    assert b'class="error"' in response.content
+    assert not Company.objects.filter(partner=personas.partner, name="").exists()
+
+
+def test_slugs_are_unique_across_partners(personas):
+    a = Company.objects.create(
+        partner=personas.partner, name="Same Name", contact_email="a@a.example"
+    )
+    b = Company.objects.create(
+        partner=personas.other_partner, name="Same Name", contact_email="b@b.example"
+    )
+    assert a.slug == "same-name" and b.slug == "same-name-2"
+
+
+def test_company_services_refuse_read_only_and_other_partner(personas):
+    for actor in (personas.read_only, personas.other_manager):
+        with pytest.raises(PermissionDenied):
+            services.company_create(
+                actor=actor, partner=personas.partner, name="X", contact_email="x@x.example"
+            )
+        with pytest.raises(PermissionDenied):
+            services.company_delete(actor=actor, company=personas.company)
+    assert Company.objects.filter(pk=personas.company.pk).exists()
+    assert not Company.objects.filter(name="X").exists()
+
+
+def test_activity_tab_lists_audit_events(personas, login):
+    services.company_update(actor=personas.regular, company=personas.company, reference="PO-9")
+    client = login(personas.read_only)
+    response = client.get(reverse("portal:company_activity", args=[personas.company.public_id]))
+    assert b"company.update" in response.content
+    assert b"regular@a.example" in response.content
+
+
+def test_company_tabs_render_for_every_role(personas, login):
+    for user in (personas.read_only, personas.regular, personas.manager):
+        client = login(user)
+        for name in (
+            "consumers:user_list",
+            "consumers:team_vmr_list",
+            "consumers:endpoint_list",
+            "domains:domain_list",
+            "licensing:licence_list",
+            "portal:company_activity",
+        ):
+            response = client.get(reverse(name, args=[personas.company.public_id]))
+            assert response.status_code == 200, name
+            assert b"Acme A" in response.content

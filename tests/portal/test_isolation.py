@@ -1,0 +1,120 @@
+"""The isolation walk: every view of the portal, filled with partner A's objects, requested by
+partner B's manager (404 expected) and anonymously (login redirect expected)."""
+
+from __future__ import annotations
+
+import sys
+import types
+
+import pytest
+from django.http import HttpResponse
+from django.test import Client
+from django.urls import path
+
+from portal.access import partner_view
+from portal.models import Company
+from tests.urlwalk import iter_views, url_for
+
+# Views that are meant to be reached without signing in, each with why.
+PUBLIC_VIEWS = {
+    "login": "sign in",
+    "logout": "sign out",
+    "password_reset": "asks for an email, reveals nothing",
+    "password_reset_done": "static page",
+    "password_reset_confirm": "guarded by the signed token",
+    "password_reset_complete": "static page",
+}
+
+
+def objects_of_partner_a(personas) -> dict[str, object]:
+    """One of partner A's objects for every URL parameter name the portal uses."""
+    return {
+        "company_id": personas.company.public_id,
+        "member_id": personas.regular.membership.public_id,
+        "uidb64": "MQ",
+        "token": "x-y",
+    }
+
+
+def isolation_violations(personas, urlconf: str | None = None) -> list[str]:
+    objects = objects_of_partner_a(personas)
+    outsider = Client()
+    outsider.force_login(personas.other_manager)
+    anonymous = Client()
+    problems: list[str] = []
+    for entry in iter_views(urlconf):
+        if entry.name in PUBLIC_VIEWS:
+            continue
+        url = url_for(entry, objects, urlconf)
+        for method in ("get", "post"):
+            response = getattr(anonymous, method)(url)
+            if response.status_code != 302 or "/accounts/login/" not in response["Location"]:
+                problems.append(
+                    f"anonymous {method.upper()} {url} ({entry.name}) -> {response.status_code}"
+                )
+            response = getattr(outsider, method)(url)
+            owned = bool(entry.params)
+            # 405 comes before any lookup, whatever the id: it reveals nothing either.
+            if owned and response.status_code not in (404, 405):
+                problems.append(
+                    f"outsider {method.upper()} {url} ({entry.name}) -> {response.status_code}"
+                )
+            if (
+                not owned
+                and response.status_code in (200,)
+                and (
+                    personas.company.name.encode() in response.content
+                    or personas.regular.email.encode() in response.content
+                )
+            ):
+                problems.append(
+                    f"outsider {method.upper()} {url} ({entry.name}) shows partner A's data"
+                )
+    return problems
+
+
+def test_every_view_is_isolated_and_needs_login(personas, db):
+    entries = list(iter_views())
+    assert len(entries) > 10, "the walk should see the portal's views"
+    assert isolation_violations(personas) == []
+
+
+def test_the_walk_catches_a_view_that_forgets_the_tenant_check(personas, db):
+    @partner_view()
+    def leaky_company(request, company_id):
+        # The mistake: a lookup that does not go through request.partner.
+        return HttpResponse(Company.objects.get(public_id=company_id).name)
+
+    module = types.ModuleType("tests_leaky_urls")
+    from portal.urls import urlpatterns
+
+    module.urlpatterns = [
+        path("leak/<uuid:company_id>/", leaky_company, name="leak"),
+        *urlpatterns,
+    ]
+    sys.modules[module.__name__] = module
+    try:
+        from django.test import override_settings
+
+        with override_settings(ROOT_URLCONF=module.__name__):
+            problems = isolation_violations(personas, urlconf=module.__name__)
+    finally:
+        del sys.modules[module.__name__]
+    assert problems and all("leak" in p for p in problems)
+    assert any(p.startswith("outsider GET") and "-> 200" in p for p in problems)
+
+
+def test_the_walk_refuses_an_unknown_url_parameter(personas, db):
+    @partner_view()
+    def view(request, gizmo_id):
+        return HttpResponse("")
+
+    module = types.ModuleType("tests_unknown_param_urls")
+    module.urlpatterns = [path("gizmo/<int:gizmo_id>/", view, name="gizmo")]
+
+    sys.modules[module.__name__] = module
+    try:
+        with pytest.raises(LookupError, match="gizmo_id"):
+            isolation_violations(personas, urlconf=module.__name__)
+    finally:
+        del sys.modules[module.__name__]
