@@ -62,7 +62,7 @@ class Command(BaseCommand):
             )
             for email, role in spec["staff"]:
                 user, created = User.objects.get_or_create(
-                    username=email, defaults={"email": email, "first_name": role.label}
+                    username=email, defaults={"email": email}
                 )
                 if created:
                     user.set_password(DEMO_PASSWORD)
