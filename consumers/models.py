@@ -1,1 +1,206 @@
+"""Consumers: one table for Users, Team VMRs and Endpoints, so that addresses, batch actions and
+handouts treat them alike. Kind-specific data lives beside it."""
+
 from __future__ import annotations
+
+import uuid
+
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+VMR_SUFFIX = ".vmr"
+
+
+class ConsumerKind(models.TextChoices):
+    USER = "user", "User"
+    TEAM_VMR = "team_vmr", "Team VMR"
+    ENDPOINT = "endpoint", "Endpoint"
+
+
+class ConsumerStatus(models.TextChoices):
+    INVITED = "invited", "Invited"
+    ACTIVE = "active", "Active"
+    INACTIVE = "inactive", "Inactive"
+
+
+# Statuses that hold a licence seat (when not a trial).
+SEAT_STATUSES = (ConsumerStatus.INVITED, ConsumerStatus.ACTIVE)
+
+
+class InactiveReason(models.TextChoices):
+    TRIAL_ENDED = "trial_ended", "Evaluation ended"
+    LICENCE_ENDED = "licence_ended", "Licence ended"
+    DEACTIVATED = "deactivated", "Deactivated by staff"
+
+
+class UsageModel(models.TextChoices):
+    SHARED = "shared", "Shared"
+    PERSONAL = "personal", "Personal"
+
+
+class ConsumerQuerySet(models.QuerySet):
+    def holding_seats(self) -> ConsumerQuerySet:
+        return self.filter(status__in=SEAT_STATUSES, is_trial=False)
+
+
+class Consumer(models.Model):
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    company = models.ForeignKey(
+        "portal.Company", on_delete=models.CASCADE, related_name="consumers"
+    )
+    kind = models.CharField(max_length=16, choices=ConsumerKind.choices)
+    alias = models.CharField(max_length=64)
+    # Fixed at creation: an address never moves to another domain.
+    domain = models.CharField(max_length=253)
+    calling_domain = models.ForeignKey(
+        "domains.CallingDomain",
+        on_delete=models.PROTECT,
+        related_name="consumers",
+        null=True,
+        blank=True,
+    )
+    display_name = models.CharField(max_length=200, blank=True)
+    status = models.CharField(
+        max_length=16, choices=ConsumerStatus.choices, default=ConsumerStatus.ACTIVE
+    )
+    inactive_reason = models.CharField(max_length=32, choices=InactiveReason.choices, blank=True)
+    is_trial = models.BooleanField(default=False)
+    cost_centre = models.CharField(max_length=100, blank=True)
+    description_tag = models.CharField(max_length=100, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ConsumerQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["alias"]
+        indexes = [
+            models.Index(fields=["company", "kind", "alias"]),
+            models.Index(fields=["company", "kind", "display_name"]),
+            models.Index(fields=["company", "kind", "status"]),
+            models.Index(fields=["company", "kind", "-created_at"]),
+        ]
+        constraints = [
+            # The address as a whole is unique through Address; this keeps the pair honest too.
+            models.UniqueConstraint(fields=["alias", "domain"], name="consumer_address_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.address
+
+    @property
+    def address(self) -> str:
+        return f"{self.alias}@{self.domain}"
+
+    @property
+    def vmr_address(self) -> str | None:
+        if self.kind != ConsumerKind.USER:
+            return None
+        return f"{self.alias}{VMR_SUFFIX}@{self.domain}"
+
+    def addresses(self) -> list[str]:
+        return [a for a in (self.address, self.vmr_address) if a]
+
+
+class AddressPurpose(models.TextChoices):
+    PRIMARY = "primary", "Address"
+    PERSONAL_VMR = "personal_vmr", "Personal VMR"
+
+
+class Address(models.Model):
+    """Every address in use or reserved across the whole service, one row each.
+
+    The unique constraint on `address` is what makes a consumer's address and a user's
+    personal VMR address unique together, service-wide, even under concurrent adds.
+    """
+
+    address = models.CharField(max_length=320, unique=True)
+    consumer = models.ForeignKey(Consumer, on_delete=models.CASCADE, related_name="address_rows")
+    purpose = models.CharField(max_length=16, choices=AddressPurpose.choices)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["consumer", "purpose"], name="address_one_per_purpose")
+        ]
+        verbose_name_plural = "addresses"
+
+    def __str__(self) -> str:
+        return self.address
+
+
+class Invitation(models.Model):
+    """A user's invitation: the invitee's personal data, deleted by the 60-day purge."""
+
+    consumer = models.OneToOneField(Consumer, on_delete=models.CASCADE, related_name="invitation")
+    email = models.EmailField()
+    full_name = models.CharField(max_length=200)
+    # The link's token is derived from this nonce with SECRET_KEY (so re-sends carry the same
+    # link); only its hash is stored for lookup.
+    token_nonce = models.CharField(max_length=64)
+    token_hash = models.CharField(max_length=64, unique=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    first_reminder_at = models.DateTimeField(null=True, blank=True)
+    second_reminder_at = models.DateTimeField(null=True, blank=True)
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    schedule_started_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["schedule_started_at"],
+                name="invitation_pending_idx",
+                condition=Q(accepted_at__isnull=True),
+            ),
+            models.Index(fields=["email"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"Invitation for consumer {self.consumer_id}"
+
+    @property
+    def next_resend_on(self):  # type: ignore[no-untyped-def]
+        """When the next automatic re-send is due (None once both went out or accepted)."""
+        from .invitations import next_resend_at
+
+        return next_resend_at(self)
+
+
+class TeamVmrSettings(models.Model):
+    consumer = models.OneToOneField(
+        Consumer, on_delete=models.CASCADE, related_name="team_vmr", primary_key=True
+    )
+    host_pin = models.CharField(max_length=20, blank=True)
+    guest_pin = models.CharField(max_length=20, blank=True)
+
+    def __str__(self) -> str:
+        return f"Team VMR settings of consumer {self.consumer_id}"
+
+
+class EndpointSettings(models.Model):
+    consumer = models.OneToOneField(
+        Consumer, on_delete=models.CASCADE, related_name="endpoint", primary_key=True
+    )
+    usage_model = models.CharField(
+        max_length=16, choices=UsageModel.choices, default=UsageModel.SHARED
+    )
+    personal_user = models.ForeignKey(
+        Consumer,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="personal_endpoints",
+        limit_choices_to={"kind": ConsumerKind.USER},
+    )
+    device_make = models.CharField(max_length=100, blank=True)
+    device_model = models.CharField(max_length=100, blank=True)
+    serial_number = models.CharField(max_length=100, blank=True)
+
+    def __str__(self) -> str:
+        return f"Endpoint settings of consumer {self.consumer_id}"
+
+
+def seat_family(kind: str) -> str:
+    """Which licences a consumer kind draws on: 'enterprise' (users, team VMRs) or 'room'."""
+    return "room" if kind == ConsumerKind.ENDPOINT else "enterprise"

@@ -8,6 +8,14 @@ app_name = "consumers"
 
 urlpatterns = [
     path("users/", views.user_list, name="user_list"),
+    path("users/invite/", views.user_invite, name="user_invite"),
     path("team-vmrs/", views.team_vmr_list, name="team_vmr_list"),
+    path("team-vmrs/add/", views.team_vmr_add, name="team_vmr_add"),
     path("endpoints/", views.endpoint_list, name="endpoint_list"),
+    path("endpoints/add/", views.endpoint_add, name="endpoint_add"),
+    path("consumers/<uuid:consumer_id>/edit/", views.consumer_edit, name="consumer_edit"),
+    path("consumers/<uuid:consumer_id>/delete/", views.consumer_delete, name="consumer_delete"),
+    path(
+        "consumers/<uuid:consumer_id>/activate/", views.consumer_activate, name="consumer_activate"
+    ),
 ]

@@ -1,12 +1,37 @@
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin
+from django.core.exceptions import ValidationError
 
+from . import services
 from .models import License
+
+
+class LicenseAdminForm(forms.ModelForm):
+    class Meta:
+        model = License
+        fields = ["company", "kind", "quantity", "starts_on", "ends_on", "reference", "cost_centre"]
+
+    def clean(self):  # type: ignore[no-untyped-def]
+        cleaned = super().clean()
+        if self.errors:
+            return cleaned
+        candidate = self.instance
+        for name in self.Meta.fields:
+            if name in cleaned:
+                setattr(candidate, name, cleaned[name])
+        try:
+            services.licence_validate(licence=candidate)
+        except ValidationError as exc:
+            raise exc
+        cleaned["quantity"] = candidate.quantity
+        return cleaned
 
 
 @admin.register(License)
 class LicenseAdmin(admin.ModelAdmin):
+    form = LicenseAdminForm
     list_display = [
         "company",
         "kind",
@@ -21,3 +46,6 @@ class LicenseAdmin(admin.ModelAdmin):
     list_select_related = ["company"]
     raw_id_fields = ["company"]
     readonly_fields = ["public_id", "created_at"]
+
+    def save_model(self, request, obj, form, change):  # type: ignore[no-untyped-def]
+        services.licence_save(actor=request.user, licence=obj)

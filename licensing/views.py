@@ -2,10 +2,12 @@ from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils import timezone
 
 from portal.access import get_company, partner_view
 
 from . import selectors
+from .seats import seats_summary
 
 
 @partner_view()
@@ -18,5 +20,7 @@ def licence_list(request: HttpRequest, company_id: str) -> HttpResponse:
             "company": company,
             "tab": "licences",
             "licences": selectors.licence_list(company=company),
+            "seats": seats_summary(company=company),
+            "today": timezone.localdate(),
         },
     )

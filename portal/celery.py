@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 from celery import Celery
+from celery.schedules import crontab
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
 
@@ -13,7 +14,9 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
 # Name -> (task, schedule). `manage.py runjobs` runs the same list once, in this order.
-PERIODIC_JOBS: dict[str, tuple[str, object]] = {}
+PERIODIC_JOBS: dict[str, tuple[str, object]] = {
+    "licences-expiry": ("licensing.tasks.licences_expiry_run", crontab(hour=2, minute=0)),
+}
 
 app.conf.beat_schedule = {
     name: {"task": task, "schedule": schedule} for name, (task, schedule) in PERIODIC_JOBS.items()

@@ -112,6 +112,11 @@ class Company(models.Model):
     contact_name = models.CharField(max_length=200, blank=True)
     contact_email = models.EmailField()
     evaluation_ends_on = models.DateField(null=True, blank=True)
+    # Which evaluation end date each trial email was sent for (claims for the expiry job; an
+    # extended evaluation gets its own reminders).
+    trial_reminder_23_for = models.DateField(null=True, blank=True, editable=False)
+    trial_reminder_7_for = models.DateField(null=True, blank=True, editable=False)
+    trial_ended_for = models.DateField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     objects = CompanyQuerySet.as_manager()
@@ -119,7 +124,10 @@ class Company(models.Model):
     class Meta:
         ordering = ["name"]
         verbose_name_plural = "companies"
-        indexes = [models.Index(fields=["partner", "name"])]
+        indexes = [
+            models.Index(fields=["partner", "name"]),
+            models.Index(fields=["evaluation_ends_on"]),
+        ]
 
     def __str__(self) -> str:
         return self.name

@@ -15,6 +15,15 @@ from portal.access import partner_view
 from portal.models import Company
 from tests.urlwalk import iter_views, url_for
 
+
+def make_team_vmr(personas):
+    from consumers.services import team_vmr_create
+
+    return team_vmr_create(
+        actor=personas.manager, company=personas.company, alias="walk-room", display_name="Walk"
+    )
+
+
 # Views that are meant to be reached without signing in, each with why.
 PUBLIC_VIEWS = {
     "login": "sign in",
@@ -28,8 +37,12 @@ PUBLIC_VIEWS = {
 
 def objects_of_partner_a(personas) -> dict[str, object]:
     """One of partner A's objects for every URL parameter name the portal uses."""
+    from consumers.models import Consumer
+
+    consumer = Consumer.objects.filter(company=personas.company).first() or make_team_vmr(personas)
     return {
         "company_id": personas.company.public_id,
+        "consumer_id": consumer.public_id,
         "member_id": personas.regular.membership.public_id,
         "uidb64": "MQ",
         "token": "x-y",

@@ -12,6 +12,7 @@ class Command(BaseCommand):
         parser.add_argument("jobs", nargs="*", help="Only these jobs (names as in the schedule).")
 
     def handle(self, *args, jobs: list[str], **options) -> None:  # type: ignore[no-untyped-def]
+        app.loader.import_default_modules()  # the apps' tasks modules (autodiscovery is lazy)
         unknown = set(jobs) - set(PERIODIC_JOBS)
         if unknown:
             self.stderr.write(f"Unknown jobs: {', '.join(sorted(unknown))}")

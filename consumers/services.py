@@ -1,0 +1,424 @@
+"""Writes for consumers (Users, Team VMRs, Endpoints).
+
+Every service checks the actor's role in the company's partner, validates every input before
+writing anything, takes a row lock on the company where licence seats are involved, and writes
+an AuditEvent (ids only: an invitee's name and email never reach the audit log).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
+
+from domains.models import CallingDomain
+from domains.services import calling_domain_for_address
+from licensing.seats import seat_take
+from portal.access import ensure_can_write
+from portal.audit import audit_record
+from portal.models import Company
+
+from . import tokens
+from .addresses import normalize_alias
+from .models import (
+    VMR_SUFFIX,
+    Address,
+    AddressPurpose,
+    Consumer,
+    ConsumerKind,
+    ConsumerStatus,
+    EndpointSettings,
+    InactiveReason,
+    Invitation,
+    TeamVmrSettings,
+    UsageModel,
+)
+
+PIN_PATTERN = re.compile(r"\d{4,20}")
+
+
+def _lock_company(company: Company) -> Company:
+    return Company.objects.select_for_update().get(pk=company.pk)
+
+
+def _address_rows(alias: str, domain: str, kind: str) -> list[tuple[str, str]]:
+    rows = [(f"{alias}@{domain}", AddressPurpose.PRIMARY)]
+    if kind == ConsumerKind.USER:
+        rows.append((f"{alias}{VMR_SUFFIX}@{domain}", AddressPurpose.PERSONAL_VMR))
+    return rows
+
+
+def _ensure_addresses_free(rows: list[tuple[str, str]], *, exclude: Consumer | None = None) -> None:
+    taken = Address.objects.filter(address__in=[a for a, _ in rows])
+    if exclude is not None:
+        taken = taken.exclude(consumer=exclude)
+    taken_purpose = dict(taken.values_list("address", "purpose"))
+    for address, purpose in rows:
+        if address not in taken_purpose:
+            continue
+        if purpose == AddressPurpose.PERSONAL_VMR:
+            message = f"The personal VMR address {address} is already taken."
+        elif taken_purpose[address] == AddressPurpose.PERSONAL_VMR:
+            message = f"The address {address} is already taken as a user's personal VMR address."
+        else:
+            message = f"The address {address} is already taken."
+        raise ValidationError({"alias": message}, code="address_taken")
+
+
+def _reserve_addresses(consumer: Consumer) -> None:
+    rows = _address_rows(consumer.alias, consumer.domain, consumer.kind)
+    _ensure_addresses_free(rows, exclude=consumer)
+    try:
+        # A savepoint: a concurrent add of the same address fails here, not at commit.
+        with transaction.atomic():
+            Address.objects.filter(consumer=consumer).delete()
+            Address.objects.bulk_create(
+                [Address(address=a, purpose=p, consumer=consumer) for a, p in rows]
+            )
+    except IntegrityError:
+        raise ValidationError(
+            {"alias": f"The address {consumer.address} is already taken."}, code="address_taken"
+        ) from None
+
+
+def _clean_text(value: Any, *, field: str, required: bool = False, max_length: int = 200) -> str:
+    text = " ".join(str(value or "").split())
+    if required and not text:
+        raise ValidationError({field: "This field is required."}, code="required")
+    if len(text) > max_length:
+        raise ValidationError({field: f"At most {max_length} characters."}, code="max_length")
+    return text
+
+
+def _clean_alias(alias: str, domain: CallingDomain) -> str:
+    try:
+        return normalize_alias(alias, hosted_domain=domain.is_hosted)
+    except ValidationError as exc:
+        raise ValidationError({"alias": exc.messages}) from None
+
+
+def _clean_pins(host_pin: str, guest_pin: str) -> tuple[str, str]:
+    host_pin, guest_pin = (host_pin or "").strip(), (guest_pin or "").strip()
+    for field, pin in (("host_pin", host_pin), ("guest_pin", guest_pin)):
+        if pin and not PIN_PATTERN.fullmatch(pin):
+            raise ValidationError({field: "A PIN is 4 to 20 digits."}, code="pin")
+    if guest_pin and not host_pin:
+        raise ValidationError({"host_pin": "Set a host PIN before a guest PIN."}, code="pin")
+    if guest_pin and guest_pin == host_pin:
+        raise ValidationError({"guest_pin": "The guest PIN must differ from the host PIN."})
+    return host_pin, guest_pin
+
+
+def validate_email_address(email: str) -> str:
+    email = (email or "").strip()
+    try:
+        validate_email(email)
+    except ValidationError:
+        raise ValidationError({"email": "Enter a valid email address."}, code="email") from None
+    local, _, domain = email.rpartition("@")
+    return f"{local}@{domain.lower()}"
+
+
+def _create(
+    *,
+    actor: Any,
+    company: Company,
+    kind: str,
+    alias: str,
+    display_name: str,
+    domain: str | None,
+    status: str = ConsumerStatus.ACTIVE,
+) -> Consumer:
+    """Validate, take a seat under the company lock, reserve the addresses. Caller is atomic."""
+    ensure_can_write(actor, company.partner)
+    display_name = _clean_text(display_name, field="display_name")
+    calling_domain = calling_domain_for_address(company=company, name=domain)
+    alias = _clean_alias(alias, calling_domain)
+    _ensure_addresses_free(_address_rows(alias, calling_domain.name, kind))
+    locked = _lock_company(company)
+    is_trial = seat_take(company=locked, consumer_kind=kind)
+    consumer = Consumer.objects.create(
+        company=company,
+        kind=kind,
+        alias=alias,
+        domain=calling_domain.name,
+        calling_domain=calling_domain,
+        display_name=display_name,
+        status=status,
+        is_trial=is_trial,
+    )
+    _reserve_addresses(consumer)
+    return consumer
+
+
+def prepare_invitation(consumer: Consumer, *, email: str, full_name: str) -> Invitation:
+    nonce = tokens.new_nonce()
+    return Invitation(
+        consumer=consumer,
+        email=email,
+        full_name=full_name,
+        token_nonce=nonce,
+        token_hash=tokens.token_hash(tokens.token_for(nonce)),
+    )
+
+
+@transaction.atomic
+def user_invite(
+    *,
+    actor: Any,
+    company: Company,
+    email: str,
+    full_name: str,
+    alias: str,
+    domain: str | None = None,
+) -> Consumer:
+    email = validate_email_address(email)
+    full_name = _clean_text(full_name, field="full_name", required=True)
+    consumer = _create(
+        actor=actor,
+        company=company,
+        kind=ConsumerKind.USER,
+        alias=alias,
+        display_name=full_name,
+        domain=domain,
+        status=ConsumerStatus.INVITED,
+    )
+    invitation = prepare_invitation(consumer, email=email, full_name=full_name)
+    invitation.save()
+    audit_record(
+        actor=actor,
+        action="user.invite",
+        obj=consumer,
+        company=company,
+        data={"trial": consumer.is_trial},
+    )
+    _after_invite(invitation)
+    return consumer
+
+
+def _after_invite(invitation: Invitation) -> None:
+    """Hook for the invitation email (sent by a task once the invitation is committed)."""
+    from .invitations import invitation_enqueue_send
+
+    invitation_enqueue_send(invitation)
+
+
+@transaction.atomic
+def team_vmr_create(
+    *,
+    actor: Any,
+    company: Company,
+    alias: str,
+    display_name: str,
+    domain: str | None = None,
+    host_pin: str = "",
+    guest_pin: str = "",
+) -> Consumer:
+    host_pin, guest_pin = _clean_pins(host_pin, guest_pin)
+    consumer = _create(
+        actor=actor,
+        company=company,
+        kind=ConsumerKind.TEAM_VMR,
+        alias=alias,
+        display_name=display_name,
+        domain=domain,
+    )
+    TeamVmrSettings.objects.create(consumer=consumer, host_pin=host_pin, guest_pin=guest_pin)
+    audit_record(
+        actor=actor,
+        action="team_vmr.create",
+        obj=consumer,
+        company=company,
+        data={"address": consumer.address, "trial": consumer.is_trial},
+    )
+    return consumer
+
+
+@transaction.atomic
+def endpoint_create(
+    *,
+    actor: Any,
+    company: Company,
+    alias: str,
+    display_name: str,
+    domain: str | None = None,
+    usage_model: str = UsageModel.SHARED,
+    device_make: str = "",
+    device_model: str = "",
+    serial_number: str = "",
+) -> Consumer:
+    if usage_model not in UsageModel.values:
+        raise ValidationError({"usage_model": "Choose Shared or Personal."})
+    consumer = _create(
+        actor=actor,
+        company=company,
+        kind=ConsumerKind.ENDPOINT,
+        alias=alias,
+        display_name=display_name,
+        domain=domain,
+    )
+    EndpointSettings.objects.create(
+        consumer=consumer,
+        usage_model=usage_model,
+        device_make=_clean_text(device_make, field="device_make", max_length=100),
+        device_model=_clean_text(device_model, field="device_model", max_length=100),
+        serial_number=_clean_text(serial_number, field="serial_number", max_length=100),
+    )
+    audit_record(
+        actor=actor,
+        action="endpoint.create",
+        obj=consumer,
+        company=company,
+        data={"address": consumer.address, "trial": consumer.is_trial},
+    )
+    return consumer
+
+
+CONSUMER_FIELDS = {"alias", "display_name", "cost_centre", "description_tag"}
+TEAM_VMR_FIELDS = {"host_pin", "guest_pin"}
+ENDPOINT_FIELDS = {"device_make", "device_model", "serial_number"}
+
+
+@transaction.atomic
+def consumer_update(*, actor: Any, consumer: Consumer, **fields: Any) -> Consumer:
+    """Edit a consumer: alias (never the domain), display name, cost centre, description tag,
+    and the kind's own settings (Team VMR PINs, endpoint device)."""
+    ensure_can_write(actor, consumer.company.partner)
+    allowed = set(CONSUMER_FIELDS)
+    if consumer.kind == ConsumerKind.TEAM_VMR:
+        allowed |= TEAM_VMR_FIELDS
+    if consumer.kind == ConsumerKind.ENDPOINT:
+        allowed |= ENDPOINT_FIELDS
+    if "domain" in fields and fields["domain"] not in (None, consumer.domain):
+        raise ValidationError({"domain": "The domain of an address cannot be changed."})
+    fields.pop("domain", None)
+    unknown = set(fields) - allowed
+    if unknown:
+        raise ValidationError(f"These fields cannot be changed here: {', '.join(sorted(unknown))}.")
+
+    consumer = (
+        Consumer.objects.select_for_update(of=("self",))
+        .select_related("calling_domain")
+        .get(pk=consumer.pk)
+    )
+    changed: list[str] = []
+    if "alias" in fields:
+        hosted = consumer.calling_domain.is_hosted if consumer.calling_domain else True
+        alias = normalize_alias_for_field(fields["alias"], hosted=hosted)
+        if alias != consumer.alias:
+            consumer.alias = alias
+            changed.append("alias")
+    for name in ("display_name", "cost_centre", "description_tag"):
+        if name in fields:
+            value = _clean_text(
+                fields[name], field=name, max_length=200 if name == "display_name" else 100
+            )
+            if value != getattr(consumer, name):
+                setattr(consumer, name, value)
+                changed.append(name)
+    consumer.save()
+    if "alias" in changed:
+        _reserve_addresses(consumer)
+
+    if consumer.kind == ConsumerKind.TEAM_VMR and TEAM_VMR_FIELDS & set(fields):
+        vmr, _ = TeamVmrSettings.objects.get_or_create(consumer=consumer)
+        host, guest = _clean_pins(
+            fields.get("host_pin", vmr.host_pin), fields.get("guest_pin", vmr.guest_pin)
+        )
+        if (host, guest) != (vmr.host_pin, vmr.guest_pin):
+            vmr.host_pin, vmr.guest_pin = host, guest
+            vmr.save()
+            changed.append("pins")
+    if consumer.kind == ConsumerKind.ENDPOINT and ENDPOINT_FIELDS & set(fields):
+        endpoint, _ = EndpointSettings.objects.get_or_create(consumer=consumer)
+        for name in ENDPOINT_FIELDS & set(fields):
+            value = _clean_text(fields[name], field=name, max_length=100)
+            if value != getattr(endpoint, name):
+                setattr(endpoint, name, value)
+                changed.append(name)
+        endpoint.save()
+    if changed:
+        audit_record(
+            actor=actor,
+            action=f"{consumer.kind}.update",
+            obj=consumer,
+            company=consumer.company,
+            data={"fields": sorted(changed)},
+        )
+    return consumer
+
+
+def normalize_alias_for_field(value: str, *, hosted: bool) -> str:
+    try:
+        return normalize_alias(value, hosted_domain=hosted)
+    except ValidationError as exc:
+        raise ValidationError({"alias": exc.messages}) from None
+
+
+@transaction.atomic
+def consumer_delete(*, actor: Any, consumer: Consumer) -> None:
+    company = consumer.company
+    ensure_can_write(actor, company.partner)
+    audit_record(
+        actor=actor,
+        action=f"{consumer.kind}.delete",
+        obj=consumer,
+        company=company,
+        data={"status": consumer.status},
+    )
+    consumer.delete()
+
+
+@transaction.atomic
+def consumer_activate(*, actor: Any, consumer: Consumer) -> Consumer:
+    """Bring an inactive consumer back when a licence seat (or open evaluation) allows it."""
+    company = consumer.company
+    ensure_can_write(actor, company.partner)
+    locked = _lock_company(company)
+    consumer = Consumer.objects.select_for_update().get(pk=consumer.pk)
+    if consumer.status != ConsumerStatus.INACTIVE:
+        raise ValidationError(
+            f"{consumer.address} is already {consumer.get_status_display().lower()}.",
+            code="not_inactive",
+        )
+    consumer.is_trial = seat_take(company=locked, consumer_kind=consumer.kind)
+    pending = (
+        consumer.kind == ConsumerKind.USER
+        and Invitation.objects.filter(consumer=consumer, accepted_at__isnull=True).exists()
+    )
+    consumer.status = ConsumerStatus.INVITED if pending else ConsumerStatus.ACTIVE
+    consumer.inactive_reason = ""
+    consumer.save(update_fields=["is_trial", "status", "inactive_reason", "updated_at"])
+    audit_record(
+        actor=actor,
+        action=f"{consumer.kind}.activate",
+        obj=consumer,
+        company=company,
+        data={"trial": consumer.is_trial},
+    )
+    return consumer
+
+
+@transaction.atomic
+def consumer_deactivate(
+    *, actor: Any, consumer: Consumer, reason: str = InactiveReason.DEACTIVATED
+) -> Consumer:
+    company = consumer.company
+    ensure_can_write(actor, company.partner)
+    consumer = Consumer.objects.select_for_update().get(pk=consumer.pk)
+    if consumer.status == ConsumerStatus.INACTIVE:
+        raise ValidationError(f"{consumer.address} is already inactive.", code="inactive")
+    consumer.status = ConsumerStatus.INACTIVE
+    consumer.inactive_reason = reason
+    consumer.save(update_fields=["status", "inactive_reason", "updated_at"])
+    audit_record(
+        actor=actor,
+        action=f"{consumer.kind}.deactivate",
+        obj=consumer,
+        company=company,
+        data={"reason": reason},
+    )
+    return consumer

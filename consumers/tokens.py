@@ -1,0 +1,35 @@
+"""Invitation link tokens.
+
+The link carries a token derived from a random per-invitation nonce with SECRET_KEY (HMAC), so
+that every re-send carries the same link while the database alone holds no usable token: it
+stores the nonce and a SHA-256 hash of the token for lookup.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+
+from django.conf import settings
+
+TOKEN_BYTES = 32
+
+
+def new_nonce() -> str:
+    return secrets.token_hex(16)
+
+
+def token_for(nonce: str) -> str:
+    digest = hmac.new(
+        settings.SECRET_KEY.encode(), f"invitation:{nonce}".encode(), hashlib.sha256
+    ).hexdigest()
+    return digest
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def looks_like_token(value: str) -> bool:
+    return len(value) == 64 and all(c in "0123456789abcdef" for c in value)

@@ -1,0 +1,12 @@
+from __future__ import annotations
+
+from typing import Any
+
+from celery import shared_task
+
+from . import services
+
+
+@shared_task
+def licences_expiry_run() -> dict[str, Any]:
+    return services.licences_expiry_run()

@@ -1,0 +1,246 @@
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from consumers import services
+from consumers.models import Consumer, ConsumerKind, ConsumerStatus
+from licensing.models import LicenseKind
+from tests.conftest import add_licence
+
+
+def url(name, company, *args):
+    return reverse(f"consumers:{name}", args=[company.public_id, *args])
+
+
+@pytest.fixture
+def paid(personas):
+    company = personas.company
+    company.evaluation_ends_on = None
+    company.save()
+    add_licence(company, LicenseKind.ENTERPRISE_USER, 3)
+    add_licence(company, LicenseKind.ROOM, 1)
+    return company
+
+
+def test_invite_form_says_which_seat_it_uses_and_creates_the_user(personas, paid, login):
+    client = login(personas.regular)
+    form = client.get(url("user_invite", paid))
+    assert b"Uses 1 of 3 remaining Enterprise User seats" in form.content
+    response = client.post(
+        url("user_invite", paid),
+        {
+            "full_name": "Ann Example",
+            "email": "ann@example.com",
+            "alias": "Ann.Example",
+            "domain": "acme-a.onpexip.com",
+        },
+        follow=True,
+    )
+    assert b"ann.example@acme-a.onpexip.com invited." in response.content
+    user = Consumer.objects.get(kind=ConsumerKind.USER)
+    assert user.status == ConsumerStatus.INVITED and not user.is_trial
+    assert b"ann.example.vmr@acme-a.onpexip.com" in response.content
+
+
+def test_trial_wording_when_evaluation_is_open(personas, login):
+    client = login(personas.regular)
+    form = client.get(url("team_vmr_add", personas.company))
+    expected = f"Trial until {personas.company.evaluation_ends_on.isoformat()}"
+    assert expected.encode() in form.content
+    client.post(
+        url("team_vmr_add", personas.company),
+        {"display_name": "Trial room", "alias": "trial-room", "domain": "acme-a.onpexip.com"},
+    )
+    assert Consumer.objects.get(alias="trial-room").is_trial
+
+
+def test_rule_errors_show_on_the_field(personas, paid, login):
+    client = login(personas.regular)
+    response = client.post(
+        url("team_vmr_add", paid),
+        {"display_name": "X", "alias": "1bad", "domain": "acme-a.onpexip.com"},
+    )
+    assert response.status_code == 200
+    assert "must start with a letter" in str(response.context["form"].errors["alias"])
+    services.team_vmr_create(
+        actor=personas.regular, company=paid, alias="taken-room", display_name="T"
+    )
+    response = client.post(
+        url("team_vmr_add", paid),
+        {"display_name": "X", "alias": "Taken-Room", "domain": "acme-a.onpexip.com"},
+    )
+    assert "already taken" in str(response.context["form"].errors["alias"])
+
+
+def test_no_seat_is_a_clear_error_and_disables_the_form(personas, paid, login):
+    services.endpoint_create(
+        actor=personas.regular, company=paid, alias="only-endpoint", display_name="E"
+    )
+    client = login(personas.regular)
+    form = client.get(url("endpoint_add", paid))
+    assert b"all 1 Room seats are in use" in form.content
+    assert b"disabled" in form.content
+    response = client.post(
+        url("endpoint_add", paid),
+        {
+            "display_name": "E2",
+            "alias": "second-endpoint",
+            "domain": "acme-a.onpexip.com",
+            "usage_model": "shared",
+        },
+    )
+    assert b"all 1 Room seats are in use" in response.content
+    assert Consumer.objects.filter(kind="endpoint").count() == 1
+
+
+def test_list_search_status_filter_sort_and_pagination(personas, paid, login, settings):
+    settings.PAGE_SIZE = 5
+    company = personas.company
+    company.evaluation_ends_on = __import__("datetime").date(2099, 1, 1)
+    company.save()
+    for i in range(12):
+        services.team_vmr_create(
+            actor=personas.regular,
+            company=company,
+            alias=f"room-{i:03}",
+            display_name=f"Room {chr(65 + i)}",
+        )
+    services.consumer_deactivate(
+        actor=personas.regular, consumer=Consumer.objects.get(alias="room-007")
+    )
+    client = login(personas.read_only)
+    page = client.get(url("team_vmr_list", company)).context["page"]
+    assert page.paginator.count == 12 and len(page.object_list) == 5
+    found = client.get(url("team_vmr_list", company), {"q": "ROOM-01"}).context["page"]
+    assert sorted(c.alias for c in found) == ["room-010", "room-011"]
+    by_name = client.get(url("team_vmr_list", company), {"q": "room l"}).context["page"]
+    assert [c.alias for c in by_name] == ["room-011"]
+    inactive = client.get(url("team_vmr_list", company), {"status": "inactive"}).context["page"]
+    assert [c.alias for c in inactive] == ["room-007"]
+    desc = client.get(url("team_vmr_list", company), {"sort": "-alias"}).context["page"]
+    assert desc[0].alias == "room-011"
+    last = client.get(url("team_vmr_list", company), {"page": 3})
+    assert [c.alias for c in last.context["page"]] == ["room-010", "room-011"]
+
+
+@pytest.mark.parametrize("kind", ["user", "team_vmr", "endpoint"])
+def test_list_pages_run_a_constant_number_of_queries(
+    personas, login, kind, django_assert_max_num_queries
+):
+    company = personas.company
+    list_name = {"user": "user_list", "team_vmr": "team_vmr_list", "endpoint": "endpoint_list"}[
+        kind
+    ]
+    client = login(personas.regular)
+
+    def add(n: int, start: int) -> None:
+        for i in range(start, start + n):
+            if kind == "user":
+                services.user_invite(
+                    actor=personas.regular,
+                    company=company,
+                    email=f"u{i}@x.example",
+                    full_name=f"U {i}",
+                    alias=f"user-{i:04}",
+                )
+            elif kind == "team_vmr":
+                services.team_vmr_create(
+                    actor=personas.regular, company=company, alias=f"room-{i:04}", display_name="R"
+                )
+            else:
+                services.endpoint_create(
+                    actor=personas.regular, company=company, alias=f"endp-{i:04}", display_name="E"
+                )
+
+    add(2, 0)
+    client.get(url(list_name, company))
+    with django_assert_max_num_queries(12) as small:
+        client.get(url(list_name, company), {"pending": "1"} if kind == "user" else {})
+    add(30, 100)
+    with django_assert_max_num_queries(len(small.captured_queries)):
+        response = client.get(url(list_name, company), {"pending": "1"} if kind == "user" else {})
+    assert response.status_code == 200
+
+
+def test_edit_delete_and_activate_from_the_actions(personas, paid, login):
+    room = services.team_vmr_create(
+        actor=personas.regular,
+        company=paid,
+        alias="edit-room",
+        display_name="Before",
+        host_pin="1111",
+    )
+    client = login(personas.regular)
+    listing = client.get(url("team_vmr_list", paid))
+    assert url("consumer_edit", paid, room.public_id).encode() in listing.content
+    assert url("consumer_delete", paid, room.public_id).encode() in listing.content
+
+    response = client.post(
+        url("consumer_edit", paid, room.public_id),
+        {
+            "alias": "edited-room",
+            "display_name": "After",
+            "host_pin": "2222",
+            "guest_pin": "3333",
+            "cost_centre": "CC7",
+            "description_tag": "",
+        },
+    )
+    assert response.status_code == 302
+    room.refresh_from_db()
+    assert (room.alias, room.display_name, room.cost_centre) == ("edited-room", "After", "CC7")
+    assert room.team_vmr.guest_pin == "3333"
+
+    services.consumer_deactivate(actor=personas.regular, consumer=room)
+    listing = client.get(url("team_vmr_list", paid))
+    assert url("consumer_activate", paid, room.public_id).encode() in listing.content
+    client.post(url("consumer_activate", paid, room.public_id))
+    room.refresh_from_db()
+    assert room.status == ConsumerStatus.ACTIVE
+
+    confirm = client.get(url("consumer_delete", paid, room.public_id))
+    assert b"cannot be undone" in confirm.content and Consumer.objects.filter(pk=room.pk).exists()
+    client.post(url("consumer_delete", paid, room.public_id))
+    assert not Consumer.objects.filter(pk=room.pk).exists()
+
+
+def test_activate_without_a_seat_explains_why(personas, paid, login):
+    first = services.endpoint_create(
+        actor=personas.regular, company=paid, alias="ep-first", display_name="E"
+    )
+    services.consumer_deactivate(actor=personas.regular, consumer=first)
+    services.endpoint_create(
+        actor=personas.regular, company=paid, alias="ep-second", display_name="E"
+    )
+    response = login(personas.regular).post(
+        url("consumer_activate", paid, first.public_id), follow=True
+    )
+    assert b"all 1 Room seats are in use" in response.content
+    first.refresh_from_db()
+    assert first.status == ConsumerStatus.INACTIVE
+
+
+def test_read_only_sees_no_actions_and_cannot_post(personas, paid, login):
+    room = services.team_vmr_create(
+        actor=personas.regular, company=paid, alias="ro-room", display_name="R"
+    )
+    client = login(personas.read_only)
+    listing = client.get(url("team_vmr_list", paid))
+    assert b"Add Team VMR" not in listing.content
+    assert "Actions ▾".encode() not in listing.content
+    assert client.post(url("consumer_delete", paid, room.public_id)).status_code == 403
+    assert Consumer.objects.filter(pk=room.pk).exists()
+
+
+def test_a_consumer_of_another_company_of_the_same_partner_is_404(personas, paid, login):
+    from portal.models import Company
+
+    sister = Company.objects.create(
+        partner=personas.partner, name="Sister", contact_email="s@s.example"
+    )
+    room = services.team_vmr_create(
+        actor=personas.regular, company=paid, alias="mine-room", display_name="R"
+    )
+    client = login(personas.regular)
+    assert client.get(url("consumer_edit", sister, room.public_id)).status_code == 404

@@ -1,0 +1,183 @@
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+import time_machine
+from django.core import mail
+
+from consumers import services
+from consumers.models import Consumer, ConsumerStatus, InactiveReason
+from licensing import tasks
+from licensing.models import LicenseKind
+from licensing.services import licences_expiry_run
+from tests.conftest import add_licence
+
+TODAY = date(2027, 3, 10)
+
+
+@pytest.fixture
+def frozen():
+    with time_machine.travel(TODAY, tick=False) as traveller:
+        yield traveller
+
+
+def run_job(django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        return tasks.licences_expiry_run.apply().get()
+
+
+def test_trial_consumers_become_inactive_when_evaluation_closes(
+    frozen, personas, django_capture_on_commit_callbacks
+):
+    company = personas.company
+    company.evaluation_ends_on = TODAY + timedelta(days=2)
+    company.save()
+    trial = [
+        services.team_vmr_create(
+            actor=personas.regular, company=company, alias=f"trial-{i:03}", display_name="T"
+        )
+        for i in range(3)
+    ]
+    add_licence(company, LicenseKind.ROOM, 1, starts_on=TODAY, ends_on=TODAY + timedelta(days=300))
+    paid = services.endpoint_create(
+        actor=personas.regular, company=company, alias="paid-ep", display_name="E"
+    )
+    assert all(c.is_trial for c in trial) and not paid.is_trial
+
+    frozen.move_to(TODAY + timedelta(days=3))
+    mail.outbox.clear()
+    result = run_job(django_capture_on_commit_callbacks)
+    assert list(result["trial_deactivated"].values()) == [3]
+    statuses = dict(Consumer.objects.values_list("alias", "status"))
+    assert statuses == {
+        "trial-000": "inactive",
+        "trial-001": "inactive",
+        "trial-002": "inactive",
+        "paid-ep": "active",
+    }
+    assert set(
+        Consumer.objects.filter(is_trial=True).values_list("inactive_reason", flat=True)
+    ) == {InactiveReason.TRIAL_ENDED}
+    subjects = [m.subject for m in mail.outbox]
+    assert "Acme A: 3 consumers deactivated" in subjects
+    deactivated = next(m for m in mail.outbox if "deactivated" in m.subject)
+    assert deactivated.to == ["contact@acme.example"] and deactivated.cc == ["help@a.example"]
+    assert "evaluation has ended" in deactivated.alternatives[0][0]
+
+    before = list(Consumer.objects.order_by("id").values_list("status", "updated_at"))
+    sent = len(mail.outbox)
+    second = run_job(django_capture_on_commit_callbacks)
+    assert second["trial_deactivated"] == {} and second["emails"] == 0
+    assert list(Consumer.objects.order_by("id").values_list("status", "updated_at")) == before
+    assert len(mail.outbox) == sent
+
+
+def test_newest_consumers_beyond_capacity_become_inactive_when_a_licence_ends(
+    frozen, personas, django_capture_on_commit_callbacks
+):
+    company = personas.company
+    company.evaluation_ends_on = None
+    company.save()
+    add_licence(
+        company,
+        LicenseKind.ENTERPRISE_USER,
+        3,
+        starts_on=TODAY - timedelta(days=100),
+        ends_on=TODAY + timedelta(days=5),
+    )
+    add_licence(
+        company,
+        LicenseKind.ENTERPRISE_USER,
+        2,
+        starts_on=TODAY - timedelta(days=100),
+        ends_on=TODAY + timedelta(days=365),
+    )
+    for i in range(5):
+        frozen.shift(timedelta(minutes=1))
+        services.team_vmr_create(
+            actor=personas.regular, company=company, alias=f"room-{i:03}", display_name="R"
+        )
+    assert run_job(django_capture_on_commit_callbacks)["over_capacity_deactivated"] == {}
+
+    frozen.move_to(TODAY + timedelta(days=6))
+    result = run_job(django_capture_on_commit_callbacks)
+    assert list(result["over_capacity_deactivated"].values()) == [3]
+    inactive = set(
+        Consumer.objects.filter(status=ConsumerStatus.INACTIVE).values_list("alias", flat=True)
+    )
+    assert inactive == {"room-002", "room-003", "room-004"}, "the newest go first"
+    assert any("3 consumers deactivated" in m.subject for m in mail.outbox)
+    again = run_job(django_capture_on_commit_callbacks)
+    assert again["over_capacity_deactivated"] == {}
+    assert Consumer.objects.filter(status=ConsumerStatus.INACTIVE).count() == 3
+
+
+def test_enterprise_wide_is_never_over_capacity(
+    frozen, personas, django_capture_on_commit_callbacks
+):
+    company = personas.company
+    company.evaluation_ends_on = None
+    company.save()
+    add_licence(company, LicenseKind.ENTERPRISE_WIDE, None)
+    for i in range(4):
+        services.team_vmr_create(
+            actor=personas.regular, company=company, alias=f"wide-{i:03}", display_name="W"
+        )
+    assert run_job(django_capture_on_commit_callbacks)["over_capacity_deactivated"] == {}
+    assert not Consumer.objects.filter(status=ConsumerStatus.INACTIVE).exists()
+
+
+@pytest.mark.parametrize(
+    ("days_before_end", "expected"),
+    [
+        (24, None),
+        (23, "ends in 23 days"),
+        (8, "ends in 8 days"),
+        (7, "ends in 7 days"),
+        (1, "ends in 1 day"),
+        (0, "ends today"),
+        (-1, "has ended"),
+        (-8, None),
+    ],
+)
+def test_trial_emails_on_their_days(
+    frozen, personas, days_before_end, expected, django_capture_on_commit_callbacks
+):
+    company = personas.company
+    company.evaluation_ends_on = TODAY + timedelta(days=days_before_end)
+    company.save()
+    mail.outbox.clear()
+    licences_expiry_run(today=TODAY)
+    subjects = [m.subject for m in mail.outbox if "evaluation" in m.subject]
+    if expected is None:
+        assert subjects == []
+    else:
+        assert len(subjects) == 1 and expected in subjects[0]
+    licences_expiry_run(today=TODAY)
+    assert len([m for m in mail.outbox if "evaluation" in m.subject]) == len(subjects)
+
+
+def test_an_extended_evaluation_gets_its_own_reminders(frozen, personas):
+    company = personas.company
+    company.evaluation_ends_on = TODAY + timedelta(days=20)
+    company.save()
+    licences_expiry_run(today=TODAY)
+    assert len(mail.outbox) == 1
+    company.evaluation_ends_on = TODAY + timedelta(days=15)  # ops changed it
+    company.save()
+    licences_expiry_run(today=TODAY)
+    assert len(mail.outbox) == 2
+
+
+def test_a_failed_send_is_not_stamped(frozen, personas, settings):
+    company = personas.company
+    company.evaluation_ends_on = TODAY + timedelta(days=7)
+    company.save()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", 1  # nothing listens there
+    assert licences_expiry_run(today=TODAY)["emails"] == 0
+    company.refresh_from_db()
+    assert company.trial_reminder_7_for is None
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    assert licences_expiry_run(today=TODAY)["emails"] == 1
