@@ -44,6 +44,34 @@ PARTNERS = [
 OPS_LOGIN = "ops@video.example"
 
 
+def seed_consumers(actor, company: Company) -> None:  # type: ignore[no-untyped-def]
+    from consumers import services
+
+    slug = company.slug.split("-")[0]
+    for first, last in [("Ada", "Lovelace"), ("Grace", "Hopper"), ("Alan", "Turing")]:
+        services.user_invite(
+            actor=actor,
+            company=company,
+            full_name=f"{first} {last}",
+            email=f"{first.lower()}.{last.lower()}@{slug}.example",
+            alias=f"{first}.{last}",
+        )
+    services.team_vmr_create(
+        actor=actor, company=company, alias="all-hands", display_name="All hands", host_pin="2468"
+    )
+    services.team_vmr_create(
+        actor=actor, company=company, alias="support-desk", display_name="Support desk"
+    )
+    services.endpoint_create(
+        actor=actor,
+        company=company,
+        alias="boardroom-1",
+        display_name="Boardroom 1",
+        device_make="Cisco",
+        device_model="Room Kit Pro",
+    )
+
+
 class Command(BaseCommand):
     help = "Create demo partners, companies in every state and one login per role (idempotent)."
 
@@ -52,6 +80,13 @@ class Command(BaseCommand):
         User = get_user_model()
         today = timezone.localdate()
         logins: list[tuple[str, str]] = []
+        ops, created = User.objects.get_or_create(
+            username=OPS_LOGIN,
+            defaults={"email": OPS_LOGIN, "is_staff": True, "is_superuser": True},
+        )
+        if created:
+            ops.set_password(DEMO_PASSWORD)
+            ops.save()
         for spec in PARTNERS:
             partner, _ = Partner.objects.get_or_create(
                 name=spec["name"],
@@ -99,13 +134,8 @@ class Command(BaseCommand):
                         ends_on=today + timedelta(days=335),
                         reference="DEMO-ROOM",
                     )
-        ops, created = User.objects.get_or_create(
-            username=OPS_LOGIN,
-            defaults={"email": OPS_LOGIN, "is_staff": True, "is_superuser": True},
-        )
-        if created:
-            ops.set_password(DEMO_PASSWORD)
-            ops.save()
+                if not company.consumers.exists() and state != "trial_closed":
+                    seed_consumers(ops, company)
         logins.append((OPS_LOGIN, "operations staff, Django admin at /admin/"))
         self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD}):")
         for email, what in logins:
