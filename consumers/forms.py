@@ -110,3 +110,32 @@ class ConsumerEditForm(forms.Form):
         if consumer.kind == ConsumerKind.ENDPOINT:
             for name in ("device_make", "device_model", "serial_number"):
                 self.fields[name] = forms.CharField(max_length=100, required=False)
+
+
+class BulkInviteForm(forms.Form):
+    file = forms.FileField(required=False, label="CSV file")
+    text = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 8, "spellcheck": "false"}),
+        label="Or paste the rows",
+        help_text="One user per line: full name, email, alias, domain (optional). "
+        "A header line is allowed.",
+    )
+
+    MAX_BYTES = 2 * 1024 * 1024
+
+    def clean(self):  # type: ignore[no-untyped-def]
+        cleaned = super().clean()
+        upload = cleaned.get("file")
+        if upload:
+            if upload.size > self.MAX_BYTES:
+                raise forms.ValidationError("The file is larger than 2 MB.")
+            try:
+                cleaned["text"] = upload.read().decode("utf-8-sig")
+            except UnicodeDecodeError:
+                raise forms.ValidationError(
+                    "The file is not UTF-8 text (save it as CSV UTF-8)."
+                ) from None
+        if not (cleaned.get("text") or "").strip():
+            raise forms.ValidationError("Choose a CSV file or paste the rows.")
+        return cleaned

@@ -1,12 +1,64 @@
-"""The invitation lifecycle (emails, acceptance, re-sends, purge)."""
+"""The invitation lifecycle: the email, acceptance, manual and scheduled re-sends, the purge.
+
+The schedule counts from `sent_at` (the first send, or the latest manual re-send): an
+unanswered invitation is re-sent at 10 and at 30 days, and deleted with the invitee's personal
+data at 60 days. The jobs claim rows with `SELECT ... FOR UPDATE SKIP LOCKED` in bounded
+batches and stamp them in the same transaction, so a second or concurrent run sends nothing
+more; a send that fails is not stamped, so the next run tries again.
+"""
 
 from __future__ import annotations
 
+import logging
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.mail import get_connection
 from django.db import transaction
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
 
-from .models import Invitation
+from portal.access import ensure_can_write
+from portal.audit import audit_record
+from portal.emails import send_email
+from portal.models import AuditEvent
+
+from . import tokens
+from .models import Consumer, ConsumerKind, ConsumerStatus, Invitation
+
+logger = logging.getLogger(__name__)
+
+INVITE_FIRST_RESEND = timedelta(days=10)
+INVITE_SECOND_RESEND = timedelta(days=30)
+INVITE_PURGE_AFTER = timedelta(days=60)
+# An invitation whose first send never succeeded (broker or SMTP down) is picked up by the
+# hourly job after this grace period, so nothing is lost.
+UNSENT_GRACE = timedelta(minutes=15)
+BATCH_SIZE = 200
+
+INVALID_LINK_MESSAGE = (
+    "This invitation link is not valid. It may have expired, been used already, or been "
+    "copied incompletely. Ask your administrator for a new invitation."
+)
+
+
+def next_resend_at(invitation: Invitation) -> datetime | None:
+    if invitation.accepted_at is not None or invitation.sent_at is None:
+        return None
+    if invitation.first_reminder_at is None:
+        return invitation.sent_at + INVITE_FIRST_RESEND
+    if invitation.second_reminder_at is None:
+        return invitation.sent_at + INVITE_SECOND_RESEND
+    return None
+
+
+def accept_url(invitation: Invitation) -> str:
+    token = tokens.token_for(invitation.token_nonce)
+    return settings.SITE_URL + reverse("invitation_accept", kwargs={"token": token})
 
 
 def invitation_enqueue_send(invitation: Invitation) -> None:
@@ -16,16 +68,222 @@ def invitation_enqueue_send(invitation: Invitation) -> None:
     transaction.on_commit(lambda: invitation_send.delay(invitation_id))
 
 
-INVITE_FIRST_RESEND = timedelta(days=10)
-INVITE_SECOND_RESEND = timedelta(days=30)
-INVITE_PURGE_AFTER = timedelta(days=60)
+def _email_context(invitation: Invitation, *, reminder: bool) -> dict[str, Any]:
+    consumer = invitation.consumer
+    company = consumer.company
+    return {
+        "invitation": invitation,
+        "consumer": consumer,
+        "company": company,
+        "partner": company.partner,
+        "link": accept_url(invitation),
+        "reminder": reminder,
+    }
 
 
-def next_resend_at(invitation: Invitation) -> datetime | None:
-    if invitation.accepted_at is not None:
+def _send(invitation: Invitation, *, reminder: bool, connection: Any = None) -> None:
+    send_email(
+        "invitation",
+        to=[invitation.email],
+        context=_email_context(invitation, reminder=reminder),
+        reply_to=[invitation.consumer.company.partner.support_email]
+        if invitation.consumer.company.partner.support_email
+        else [],
+        connection=connection,
+    )
+
+
+def _pending() -> Any:
+    return Invitation.objects.select_related("consumer__company__partner").filter(
+        accepted_at__isnull=True, consumer__status=ConsumerStatus.INVITED
+    )
+
+
+def invitation_send_initial(*, invitation_id: int) -> bool:
+    """Send a not-yet-sent invitation and stamp `sent_at`. Returns False when there is nothing
+    to send (gone, accepted, already sent, or being sent by someone else)."""
+    with transaction.atomic():
+        invitation = (
+            _pending()
+            .select_for_update(skip_locked=True, of=("self",))
+            .filter(pk=invitation_id, sent_at__isnull=True)
+            .first()
+        )
+        if invitation is None:
+            return False
+        _send(invitation, reminder=False)  # raises on SMTP failure: nothing is stamped
+        Invitation.objects.filter(pk=invitation.pk).update(sent_at=timezone.now())
+    return True
+
+
+@dataclass
+class ReminderRun:
+    sent: int = 0
+    failed: int = 0
+    initial: int = 0
+
+
+def invitation_reminders_send(*, now: datetime | None = None) -> ReminderRun:
+    """Re-send unanswered invitations at 10 and 30 days (one email if both are due), and send
+    those whose first send never went out."""
+    now = now or timezone.now()
+    first_due = Q(first_reminder_at__isnull=True, sent_at__lte=now - INVITE_FIRST_RESEND)
+    second_due = Q(second_reminder_at__isnull=True, sent_at__lte=now - INVITE_SECOND_RESEND)
+    unsent = Q(sent_at__isnull=True, created_at__lte=now - UNSENT_GRACE)
+    run = ReminderRun()
+    failed_ids: set[int] = set()
+    connection = get_connection()
+    try:
+        while True:
+            with transaction.atomic():
+                batch = list(
+                    _pending()
+                    .filter(first_due | second_due | unsent)
+                    .exclude(pk__in=failed_ids)
+                    .select_for_update(skip_locked=True, of=("self",))
+                    .order_by("pk")[:BATCH_SIZE]
+                )
+                if not batch:
+                    break
+                first_ids, second_ids, initial_ids = [], [], []
+                for invitation in batch:
+                    is_initial = invitation.sent_at is None
+                    try:
+                        _send(invitation, reminder=not is_initial, connection=connection)
+                    except Exception:
+                        logger.exception("invitation %s: send failed", invitation.pk)
+                        failed_ids.add(invitation.pk)
+                        run.failed += 1
+                        continue
+                    if is_initial:
+                        initial_ids.append(invitation.pk)
+                        continue
+                    first_ids.append(invitation.pk)
+                    if invitation.sent_at <= now - INVITE_SECOND_RESEND:
+                        second_ids.append(invitation.pk)
+                stamp = timezone.now()
+                # Set-based stamps; a catch-up stamps both reminders with the one email.
+                Invitation.objects.filter(pk__in=first_ids, first_reminder_at__isnull=True).update(
+                    first_reminder_at=stamp
+                )
+                Invitation.objects.filter(pk__in=second_ids).update(second_reminder_at=stamp)
+                Invitation.objects.filter(pk__in=initial_ids).update(sent_at=stamp)
+                run.sent += len(first_ids)
+                run.initial += len(initial_ids)
+    finally:
+        connection.close()
+    return run
+
+
+def invitations_purge(*, now: datetime | None = None) -> int:
+    """Delete invitations unanswered 60 days after they were sent, with the user consumer and
+    every piece of the invitee's personal data; the seat is freed. Bounded batches."""
+    now = now or timezone.now()
+    cutoff = now - INVITE_PURGE_AFTER
+    expired = Q(invitation__accepted_at__isnull=True) & (
+        Q(invitation__sent_at__lte=cutoff)
+        | Q(invitation__sent_at__isnull=True, invitation__created_at__lte=cutoff)
+    )
+    purged = 0
+    while True:
+        with transaction.atomic():
+            rows = list(
+                Consumer.objects.filter(expired, kind=ConsumerKind.USER)
+                .select_for_update(skip_locked=True, of=("self",))
+                .values_list("pk", "public_id", "company_id", "company__partner_id")[:BATCH_SIZE]
+            )
+            if not rows:
+                break
+            AuditEvent.objects.bulk_create(
+                [
+                    AuditEvent(
+                        partner_id=partner_id,
+                        company_id=company_id,
+                        actor=None,
+                        action="user.invitation_purged",
+                        object_type="consumer",
+                        object_id=str(public_id),
+                        data={},
+                    )
+                    for _pk, public_id, company_id, partner_id in rows
+                ]
+            )
+            Consumer.objects.filter(pk__in=[r[0] for r in rows]).delete()
+            purged += len(rows)
+    return purged
+
+
+def invitation_lookup(token: str) -> Invitation | None:
+    """The pending invitation for a link token, or None for any kind of invalid link."""
+    if not tokens.looks_like_token(token or ""):
         return None
-    if invitation.first_reminder_at is None:
-        return invitation.schedule_started_at + INVITE_FIRST_RESEND
-    if invitation.second_reminder_at is None:
-        return invitation.schedule_started_at + INVITE_SECOND_RESEND
-    return None
+    invitation = (
+        Invitation.objects.select_related("consumer__company__partner")
+        .filter(token_hash=tokens.token_hash(token), accepted_at__isnull=True)
+        .first()
+    )
+    if invitation is None or not tokens.matches(invitation.token_nonce, token):
+        return None
+    if invitation.consumer.status != ConsumerStatus.INVITED:
+        return None
+    return invitation
+
+
+@transaction.atomic
+def invitation_accept(*, token: str) -> Consumer:
+    invitation = invitation_lookup(token)
+    if invitation is None:
+        raise ValidationError(INVALID_LINK_MESSAGE, code="invalid_link")
+    # Single use, even for two clicks at the same moment: only one UPDATE finds it unaccepted.
+    now = timezone.now()
+    claimed = Invitation.objects.filter(pk=invitation.pk, accepted_at__isnull=True).update(
+        accepted_at=now
+    )
+    if not claimed:
+        raise ValidationError(INVALID_LINK_MESSAGE, code="invalid_link")
+    consumer = invitation.consumer
+    Consumer.objects.filter(pk=consumer.pk, status=ConsumerStatus.INVITED).update(
+        status=ConsumerStatus.ACTIVE, updated_at=now
+    )
+    consumer.refresh_from_db()
+    audit_record(actor=None, action="user.accept", obj=consumer, company=consumer.company)
+    return consumer
+
+
+def _pending_invitation_of(consumer: Consumer) -> Invitation:
+    invitation = Invitation.objects.filter(consumer=consumer, accepted_at__isnull=True).first()
+    if consumer.kind != ConsumerKind.USER or invitation is None:
+        raise ValidationError(f"{consumer.address} has no pending invitation.", code="not_pending")
+    return invitation
+
+
+@transaction.atomic
+def invitation_resend(*, actor: Any, consumer: Consumer) -> Invitation:
+    """Send the invitation again now and restart the 10 / 30 / 60-day schedule from now."""
+    ensure_can_write(actor, consumer.company.partner)
+    invitation = _pending_invitation_of(consumer)
+    if consumer.status != ConsumerStatus.INVITED:
+        raise ValidationError(
+            f"{consumer.address} is inactive: activate it before re-sending.", code="inactive"
+        )
+    Invitation.objects.filter(pk=invitation.pk).update(
+        sent_at=None, first_reminder_at=None, second_reminder_at=None
+    )
+    audit_record(
+        actor=actor, action="user.invitation_resend", obj=consumer, company=consumer.company
+    )
+    invitation_enqueue_send(invitation)
+    return invitation
+
+
+@transaction.atomic
+def invitation_revoke(*, actor: Any, consumer: Consumer) -> None:
+    """Withdraw a pending invitation: the invited user is deleted."""
+    from .services import consumer_delete
+
+    ensure_can_write(actor, consumer.company.partner)
+    _pending_invitation_of(consumer)
+    audit_record(
+        actor=actor, action="user.invitation_revoke", obj=consumer, company=consumer.company
+    )
+    consumer_delete(actor=actor, consumer=consumer)

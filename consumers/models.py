@@ -139,17 +139,18 @@ class Invitation(models.Model):
     # link); only its hash is stored for lookup.
     token_nonce = models.CharField(max_length=64)
     token_hash = models.CharField(max_length=64, unique=True)
+    # When the invitation (or the latest manual re-send) went out: the 10 / 30 / 60-day
+    # schedule counts from here. Null until the first successful send.
     sent_at = models.DateTimeField(null=True, blank=True)
     first_reminder_at = models.DateTimeField(null=True, blank=True)
     second_reminder_at = models.DateTimeField(null=True, blank=True)
     accepted_at = models.DateTimeField(null=True, blank=True)
-    schedule_started_at = models.DateTimeField(default=timezone.now)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:
         indexes = [
             models.Index(
-                fields=["schedule_started_at"],
+                fields=["sent_at"],
                 name="invitation_pending_idx",
                 condition=Q(accepted_at__isnull=True),
             ),

@@ -200,7 +200,7 @@ def user_invite(
 
 
 def _after_invite(invitation: Invitation) -> None:
-    """Hook for the invitation email (sent by a task once the invitation is committed)."""
+    """The invitation email is sent by a task once the invitation is committed."""
     from .invitations import invitation_enqueue_send
 
     invitation_enqueue_send(invitation)

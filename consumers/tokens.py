@@ -33,3 +33,8 @@ def token_hash(token: str) -> str:
 
 def looks_like_token(value: str) -> bool:
     return len(value) == 64 and all(c in "0123456789abcdef" for c in value)
+
+
+def matches(nonce: str, token: str) -> bool:
+    """Constant-time comparison of a presented token with the one the nonce derives."""
+    return hmac.compare_digest(token_for(nonce), token)

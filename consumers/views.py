@@ -12,8 +12,8 @@ from licensing.seats import family_of_consumer_kind, seat_decision, seats_of
 from portal.access import get_company, partner_view
 from portal.web import add_service_errors, paginate, querystring_without
 
-from . import selectors, services
-from .forms import ConsumerEditForm, EndpointForm, TeamVmrForm, UserInviteForm
+from . import bulk, invitations, selectors, services
+from .forms import BulkInviteForm, ConsumerEditForm, EndpointForm, TeamVmrForm, UserInviteForm
 from .models import ConsumerKind, ConsumerStatus
 
 
@@ -205,3 +205,113 @@ def consumer_activate(request: HttpRequest, company_id: str, consumer_id: str) -
         trial = " as a trial" if consumer.is_trial else ""
         messages.success(request, f"{consumer.address} activated{trial}.")
     return redirect(info.list_url, company_id=company.public_id)
+
+
+@partner_view(write=True)
+@require_http_methods(["GET", "POST"])
+def user_bulk_invite(request: HttpRequest, company_id: str) -> HttpResponse:
+    company = get_company(request, company_id)
+    info = KINDS[ConsumerKind.USER]
+    form = BulkInviteForm(request.POST or None, request.FILES or None)
+    plan = None
+    if request.method == "POST" and form.is_valid():
+        text = form.cleaned_data["text"]
+        try:
+            rows = bulk.parse_invite_csv(text)
+            if request.POST.get("confirm") == "1":
+                created = bulk.users_bulk_invite(actor=request.user, company=company, rows=rows)
+                messages.success(request, f"{len(created)} users invited.")
+                return redirect(info.list_url, company_id=company.public_id)
+            plan = bulk.bulk_invite_plan(company=company, rows=rows)
+        except bulk.BulkInviteError as exc:
+            plan = exc.plan
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        form = BulkInviteForm(initial={"text": text}) if plan is not None else form
+    return render(
+        request,
+        "consumers/bulk_invite.html",
+        {"company": company, "tab": info.tab, "info": info, "form": form, "plan": plan},
+    )
+
+
+@partner_view(write=True)
+@require_POST
+def invitation_resend(request: HttpRequest, company_id: str, consumer_id: str) -> HttpResponse:
+    company = get_company(request, company_id)
+    consumer = selectors.consumer_get(company=company, public_id=consumer_id)
+    try:
+        invitations.invitation_resend(actor=request.user, consumer=consumer)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(
+            request,
+            f"Invitation to {consumer.address} sent again. Reminders now follow 10 and 30 days "
+            "from today, and it expires 60 days from today.",
+        )
+    return redirect(KINDS[ConsumerKind.USER].list_url, company_id=company.public_id)
+
+
+@partner_view(write=True)
+@require_http_methods(["GET", "POST"])
+def invitation_revoke(request: HttpRequest, company_id: str, consumer_id: str) -> HttpResponse:
+    company = get_company(request, company_id)
+    consumer = selectors.consumer_get(company=company, public_id=consumer_id)
+    info = KINDS[ConsumerKind.USER]
+    if request.method == "POST":
+        try:
+            invitations.invitation_revoke(actor=request.user, consumer=consumer)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, f"Invitation to {consumer.address} revoked.")
+        return redirect(info.list_url, company_id=company.public_id)
+    return render(
+        request,
+        "consumers/invitation_revoke.html",
+        {"company": company, "tab": info.tab, "info": info, "consumer": consumer},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
+    """The invitee's page (no login). Every kind of invalid link gets the same page."""
+    invitation = invitations.invitation_lookup(token)
+    if invitation is None:
+        return render(
+            request,
+            "consumers/invitation_invalid.html",
+            {"message": invitations.INVALID_LINK_MESSAGE},
+            status=404,
+        )
+    if request.method == "POST":
+        try:
+            consumer = invitations.invitation_accept(token=token)
+        except ValidationError:
+            return render(
+                request,
+                "consumers/invitation_invalid.html",
+                {"message": invitations.INVALID_LINK_MESSAGE},
+                status=404,
+            )
+        return render(
+            request,
+            "consumers/invitation_accepted.html",
+            {
+                "consumer": consumer,
+                "company": consumer.company,
+                "partner": consumer.company.partner,
+            },
+        )
+    consumer = invitation.consumer
+    return render(
+        request,
+        "consumers/invitation_accept.html",
+        {
+            "invitation": invitation,
+            "consumer": consumer,
+            "company": consumer.company,
+            "partner": consumer.company.partner,
+        },
+    )

@@ -15,6 +15,8 @@ app.autodiscover_tasks()
 
 # Name -> (task, schedule). `manage.py runjobs` runs the same list once, in this order.
 PERIODIC_JOBS: dict[str, tuple[str, object]] = {
+    "invitation-reminders": ("consumers.tasks.invitation_reminders_send", crontab(minute=5)),
+    "invitations-purge": ("consumers.tasks.invitations_purge", crontab(hour=3, minute=15)),
     "licences-expiry": ("licensing.tasks.licences_expiry_run", crontab(hour=2, minute=0)),
 }
 

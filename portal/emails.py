@@ -25,6 +25,7 @@ def send_email(
     context: dict[str, Any],
     cc: Sequence[str] = (),
     reply_to: Sequence[str] = (),
+    connection: Any = None,
 ) -> None:
     """Render and send now (raises on SMTP failure, so that callers do not stamp a failed send)."""
     subject, text, html = render_email(name, context)
@@ -35,6 +36,7 @@ def send_email(
         to=list(to),
         cc=list(cc),
         reply_to=list(reply_to),
+        connection=connection,
     )
     message.attach_alternative(html, "text/html")
     message.send(fail_silently=False)

@@ -4,6 +4,8 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from consumers import views as consumer_views
+
 from . import views
 from .forms import EmailAuthenticationForm
 
@@ -59,6 +61,7 @@ urlpatterns = [
         auth_views.PasswordResetCompleteView.as_view(),
         name="password_reset_complete",
     ),
+    path("invite/<str:token>/", consumer_views.invitation_accept, name="invitation_accept"),
     path("", include((portal_patterns, "portal"))),
     path("companies/<uuid:company_id>/", include("consumers.urls")),
     path("companies/<uuid:company_id>/", include("domains.urls")),

@@ -205,3 +205,55 @@ def wait_for(predicate, *, timeout: float = 20.0, interval: float = 0.2, message
             return result
         time.sleep(interval)
     pytest.fail(f"timed out waiting: {message}")
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class SmtpSink:
+    """Collects what a real SMTP server on loopback receives; can refuse mail on demand."""
+
+    def __init__(self) -> None:
+        self.messages: list = []
+        self.refuse = False
+
+    async def handle_DATA(self, server, session, envelope):
+        if self.refuse:
+            return "451 4.3.0 Try again later"
+        from email import message_from_bytes
+        from email.policy import default
+
+        self.messages.append(message_from_bytes(envelope.content, policy=default))
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp_server(settings):
+    """A real SMTP server (aiosmtpd) on a free loopback port; Django sends to it."""
+    from aiosmtpd.controller import Controller
+
+    sink = SmtpSink()
+    port = free_port()  # Controller(port=0) fails its own start-up check
+    controller = Controller(sink, hostname="127.0.0.1", port=port)
+    controller.start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", port
+    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
+    sink.port = port
+    try:
+        yield sink
+    finally:
+        controller.stop()
+
+
+def message_parts(message) -> tuple[str, str]:
+    """(text, html) of an email.message.EmailMessage."""
+    text = message.get_body(preferencelist=("plain",)).get_content()
+    html = message.get_body(preferencelist=("html",)).get_content()
+    return text, html

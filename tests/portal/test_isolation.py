@@ -32,6 +32,7 @@ PUBLIC_VIEWS = {
     "password_reset_done": "static page",
     "password_reset_confirm": "guarded by the signed token",
     "password_reset_complete": "static page",
+    "invitation_accept": "the invitee's page, guarded by the link token",
 }
 
 

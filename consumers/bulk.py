@@ -1,0 +1,173 @@
+"""Bulk invitation by CSV: every row is validated before anything is created; then all rows are
+created in one transaction, or none."""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from domains.services import calling_domain_for_address
+from licensing.seats import family_of_consumer_kind, seats_of
+from portal.access import ensure_can_write
+from portal.models import Company
+
+from .addresses import normalize_alias
+from .models import Address, ConsumerKind
+from .services import user_invite, validate_email_address
+
+MAX_ROWS = 5000
+COLUMNS = ("full_name", "email", "alias", "domain")
+
+
+@dataclass
+class InviteRow:
+    line: int
+    full_name: str
+    email: str
+    alias: str
+    domain: str | None
+    address: str = ""
+    vmr_address: str = ""
+    errors: list[str] = field(default_factory=list)
+
+
+@dataclass
+class BulkPlan:
+    rows: list[InviteRow]
+    seats_before: int | None  # None: unlimited
+    seats_after: int | None
+    trial_count: int
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems and not any(r.errors for r in self.rows)
+
+    @property
+    def failing_rows(self) -> list[InviteRow]:
+        return [r for r in self.rows if r.errors]
+
+
+class BulkInviteError(ValidationError):
+    def __init__(self, plan: BulkPlan):
+        self.plan = plan
+        lines = [f"Line {r.line}: {'; '.join(r.errors)}" for r in plan.failing_rows]
+        super().__init__(plan.problems + lines or ["The file has errors."])
+
+
+def parse_invite_csv(text: str) -> list[InviteRow]:
+    """Columns: full name, email, alias, optional domain. A header line is optional."""
+    text = text.lstrip("\ufeff")
+    rows: list[InviteRow] = []
+    reader = csv.reader(io.StringIO(text))
+    for number, record in enumerate(reader, start=1):
+        cells = [c.strip() for c in record]
+        if not any(cells):
+            continue
+        if number == 1 and any(c.lower() in {"email", "e-mail", "email address"} for c in cells):
+            continue  # header
+        row = InviteRow(line=number, full_name="", email="", alias="", domain=None)
+        if len(cells) < 3 or len(cells) > 4:
+            row.errors.append(
+                f"expected 3 or 4 columns (full name, email, alias, domain), found {len(cells)}"
+            )
+        else:
+            row.full_name, row.email, row.alias = cells[0], cells[1], cells[2]
+            row.domain = cells[3] if len(cells) == 4 and cells[3] else None
+        rows.append(row)
+        if len(rows) > MAX_ROWS:
+            raise ValidationError(f"At most {MAX_ROWS} rows per file.")
+    if not rows:
+        raise ValidationError("The file has no rows.")
+    return rows
+
+
+def bulk_invite_plan(*, company: Company, rows: list[InviteRow]) -> BulkPlan:
+    """Validate every row (no writes) and say what the import would do to the seats."""
+    seen: dict[str, int] = {}
+    for row in rows:
+        if row.errors:
+            continue
+        try:
+            row.email = validate_email_address(row.email)
+        except ValidationError:
+            row.errors.append(f"{row.email or '(empty)'} is not a valid email address")
+        if not row.full_name:
+            row.errors.append("the full name is missing")
+        try:
+            domain = calling_domain_for_address(company=company, name=row.domain)
+        except ValidationError as exc:
+            row.errors.extend(exc.messages)
+            continue
+        try:
+            row.alias = normalize_alias(row.alias, hosted_domain=domain.is_hosted)
+        except ValidationError as exc:
+            row.errors.append(f"alias {row.alias!r}: {exc.messages[0]}")
+            continue
+        row.address = f"{row.alias}@{domain.name}"
+        row.vmr_address = f"{row.alias}.vmr@{domain.name}"
+        for address in (row.address, row.vmr_address):
+            if address in seen:
+                row.errors.append(f"{address} is also on line {seen[address]}")
+            seen.setdefault(address, row.line)
+    taken = set(
+        Address.objects.filter(
+            address__in=[a for r in rows for a in (r.address, r.vmr_address) if a]
+        ).values_list("address", flat=True)
+    )
+    for row in rows:
+        for address in (row.address, row.vmr_address):
+            if address and address in taken:
+                row.errors.append(f"{address} is already taken")
+
+    seats = seats_of(company=company, family=family_of_consumer_kind(ConsumerKind.USER))
+    count = len(rows)
+    problems = []
+    trial = 0
+    if seats.unlimited:
+        before = after = None
+    else:
+        before = seats.remaining or 0
+        paid = min(before, count)
+        after = before - paid
+        trial = count - paid
+        if trial and not company.evaluation_open:
+            problems.append(
+                f"{count} users need {count} {seats.label} seats but only {before} are free, "
+                "and Evaluation Mode is closed."
+            )
+    return BulkPlan(
+        rows=rows, seats_before=before, seats_after=after, trial_count=trial, problems=problems
+    )
+
+
+def users_bulk_invite(*, actor: Any, company: Company, rows: list[InviteRow]) -> list[Any]:
+    """Create every invitation, or none: any failing row (also one that became invalid since the
+    preview) rolls back the whole import."""
+    ensure_can_write(actor, company.partner)
+    plan = bulk_invite_plan(company=company, rows=rows)
+    if not plan.ok:
+        raise BulkInviteError(plan)
+    created = []
+    with transaction.atomic():
+        for row in rows:
+            try:
+                created.append(
+                    user_invite(
+                        actor=actor,
+                        company=company,
+                        email=row.email,
+                        full_name=row.full_name,
+                        alias=row.alias,
+                        domain=row.domain,
+                    )
+                )
+            except ValidationError as exc:
+                row.errors.extend(exc.messages)
+                raise BulkInviteError(plan) from None
+    return created

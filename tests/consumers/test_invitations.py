@@ -1,0 +1,319 @@
+"""The invitation lifecycle: email, acceptance, re-sends at 10 and 30 days, purge at 60."""
+
+from __future__ import annotations
+
+import re
+import threading
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import time_machine
+from django.core import mail
+from django.core.exceptions import ValidationError
+from django.db import connection
+from django.urls import reverse
+
+from consumers import invitations, services, tasks
+from consumers.models import Address, Consumer, ConsumerStatus, Invitation
+from licensing.models import LicenseKind
+from licensing.seats import seats_of
+from tests.conftest import add_licence, requires_postgres
+
+T0 = datetime(2027, 1, 4, 9, 0, tzinfo=UTC)
+EMAIL = "invitee.person@example.net"
+
+
+@pytest.fixture
+def clock():
+    with time_machine.travel(T0, tick=False) as traveller:
+        yield traveller
+
+
+@pytest.fixture
+def invite(personas, django_capture_on_commit_callbacks):
+    company = personas.company
+    company.evaluation_ends_on = None
+    company.save()
+    add_licence(
+        company,
+        LicenseKind.ENTERPRISE_USER,
+        5,
+        starts_on=T0.date() - timedelta(days=1),
+        ends_on=T0.date() + timedelta(days=400),
+    )
+
+    def _invite(email=EMAIL, alias="invitee.person", name="Invitee Person"):
+        with django_capture_on_commit_callbacks(execute=True):
+            return services.user_invite(
+                actor=personas.regular, company=company, email=email, full_name=name, alias=alias
+            )
+
+    return _invite
+
+
+def link_of(message) -> str:
+    return re.search(r"http://portal\.test(/invite/[0-9a-f]{64}/)", message.body).group(1)
+
+
+def test_invitation_email_has_addresses_branding_and_an_accept_link(clock, invite, client):
+    consumer = invite()
+    assert len(mail.outbox) == 1
+    message = mail.outbox[0]
+    assert message.to == [EMAIL]
+    assert "Acme A invites you" in message.subject and not message.subject.startswith("Reminder")
+    html = message.alternatives[0][0]
+    for part in (message.body, html):
+        assert "invitee.person@acme-a.onpexip.com" in part
+        assert "invitee.person.vmr@acme-a.onpexip.com" in part
+        assert "Partner A" in part
+    path = link_of(message)
+    assert path in html
+    invitation = Invitation.objects.get(consumer=consumer)
+    assert invitation.sent_at == T0
+    token = path.split("/")[2]
+    assert token not in (invitation.token_hash, invitation.token_nonce), "only a hash is stored"
+
+    page = client.get(path)
+    assert page.status_code == 200
+    assert b"Acme A" in page.content and b"invitee.person@acme-a.onpexip.com" in page.content
+    accepted = client.post(path)
+    assert (
+        b"Welcome" in accepted.content
+        and b"invitee.person.vmr@acme-a.onpexip.com" in accepted.content
+    )
+    consumer.refresh_from_db()
+    assert consumer.status == ConsumerStatus.ACTIVE
+
+
+def test_every_kind_of_invalid_link_gets_the_same_page(clock, invite, client, personas):
+    used = link_of(mail.outbox[0]) if invite() and mail.outbox else None
+    client.post(used)
+    revoked_consumer = invite(email="r@example.net", alias="revoked.user")
+    revoked = link_of(mail.outbox[-1])
+    invitations.invitation_revoke(actor=personas.regular, consumer=revoked_consumer)
+    candidates = {
+        "used": used,
+        "revoked": revoked,
+        "malformed": "/invite/not-a-token/",
+        "unknown": "/invite/" + "0" * 64 + "/",
+        "truncated": used[:-10] + "/",
+    }
+    bodies = set()
+    for kind, path in candidates.items():
+        response = client.get(path)
+        assert response.status_code == 404, kind
+        assert b"This invitation link is not valid" in response.content, kind
+        bodies.add(response.content)
+        assert client.post(path).status_code == 404, kind
+    assert len(bodies) == 1, "no information leaks through the wording"
+    with pytest.raises(ValidationError):
+        invitations.invitation_accept(token="x" * 64)
+
+
+def reminders(django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        return tasks.invitation_reminders_send.apply().get()
+
+
+def test_day_boundaries_resend_at_10_and_30_and_purge_at_60(
+    clock, invite, personas, django_capture_on_commit_callbacks
+):
+    consumer = invite()
+    first_link = link_of(mail.outbox[0])
+    mail.outbox.clear()
+
+    clock.move_to(T0 + timedelta(days=9, hours=23, minutes=59))
+    assert reminders(django_capture_on_commit_callbacks)["sent"] == 0
+    assert mail.outbox == []
+
+    clock.move_to(T0 + timedelta(days=10))
+    assert reminders(django_capture_on_commit_callbacks)["sent"] == 1
+    assert len(mail.outbox) == 1 and mail.outbox[0].subject.startswith("Reminder:")
+    assert link_of(mail.outbox[0]) == first_link, "the same link"
+    assert reminders(django_capture_on_commit_callbacks)["sent"] == 0
+
+    clock.move_to(T0 + timedelta(days=29, hours=23))
+    assert reminders(django_capture_on_commit_callbacks)["sent"] == 0
+    clock.move_to(T0 + timedelta(days=30))
+    assert reminders(django_capture_on_commit_callbacks)["sent"] == 1
+    assert len(mail.outbox) == 2
+    clock.move_to(T0 + timedelta(days=45))
+    assert reminders(django_capture_on_commit_callbacks)["sent"] == 0
+
+    clock.move_to(T0 + timedelta(days=59, hours=23))
+    assert tasks.invitations_purge.apply().get() == 0
+    assert Consumer.objects.filter(pk=consumer.pk).exists()
+    clock.move_to(T0 + timedelta(days=60))
+    assert tasks.invitations_purge.apply().get() == 1
+    assert not Consumer.objects.filter(pk=consumer.pk).exists()
+    assert not Address.objects.filter(address__startswith="invitee.person").exists()
+    assert tasks.invitations_purge.apply().get() == 0
+    assert len(mail.outbox) == 2
+
+
+def test_when_both_reminders_are_due_one_email_goes_and_both_are_stamped(
+    clock, invite, django_capture_on_commit_callbacks
+):
+    consumer = invite()
+    mail.outbox.clear()
+    clock.move_to(T0 + timedelta(days=31))  # beat was down for three weeks
+    assert reminders(django_capture_on_commit_callbacks)["sent"] == 1
+    assert len(mail.outbox) == 1
+    invitation = Invitation.objects.get(consumer=consumer)
+    assert invitation.first_reminder_at and invitation.second_reminder_at
+    assert reminders(django_capture_on_commit_callbacks)["sent"] == 0
+
+
+def test_accepted_invitations_are_neither_reminded_nor_purged(
+    clock, invite, client, django_capture_on_commit_callbacks
+):
+    consumer = invite()
+    client.post(link_of(mail.outbox[0]))
+    mail.outbox.clear()
+    clock.move_to(T0 + timedelta(days=70))
+    assert reminders(django_capture_on_commit_callbacks)["sent"] == 0
+    assert invitations.invitations_purge() == 0
+    consumer.refresh_from_db()
+    assert consumer.status == ConsumerStatus.ACTIVE
+
+
+def test_resend_restarts_the_schedule(
+    clock, invite, personas, client, django_capture_on_commit_callbacks
+):
+    consumer = invite()
+    mail.outbox.clear()
+    clock.move_to(T0 + timedelta(days=10))
+    reminders(django_capture_on_commit_callbacks)
+    clock.move_to(T0 + timedelta(days=25))
+    client.force_login(personas.regular)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse(
+                "consumers:invitation_resend", args=[personas.company.public_id, consumer.public_id]
+            ),
+            follow=True,
+        )
+    assert b"Reminders now follow 10 and 30 days from today" in response.content
+    assert len(mail.outbox) == 2 and not mail.outbox[1].subject.startswith("Reminder")
+    invitation = Invitation.objects.get(consumer=consumer)
+    assert invitation.sent_at == T0 + timedelta(days=25)
+    assert invitation.first_reminder_at is None
+    clock.move_to(T0 + timedelta(days=34))
+    assert reminders(django_capture_on_commit_callbacks)["sent"] == 0
+    clock.move_to(T0 + timedelta(days=35))
+    assert reminders(django_capture_on_commit_callbacks)["sent"] == 1
+    clock.move_to(T0 + timedelta(days=84))
+    assert invitations.invitations_purge() == 0
+    clock.move_to(T0 + timedelta(days=85))
+    assert invitations.invitations_purge() == 1
+
+
+def test_a_failed_send_is_not_stamped_and_the_next_run_sends_it(
+    clock, invite, smtp_server, django_capture_on_commit_callbacks
+):
+    smtp_server.refuse = True
+    consumer = invite()  # the initial send fails: nothing stamped, nothing lost
+    invitation = Invitation.objects.get(consumer=consumer)
+    assert invitation.sent_at is None and smtp_server.messages == []
+
+    clock.move_to(T0 + timedelta(minutes=20))
+    run = reminders(django_capture_on_commit_callbacks)
+    assert run == {"sent": 0, "initial": 0, "failed": 1}
+    smtp_server.refuse = False
+    run = reminders(django_capture_on_commit_callbacks)
+    assert run["initial"] == 1
+    assert len(smtp_server.messages) == 1
+    invitation.refresh_from_db()
+    assert invitation.sent_at == T0 + timedelta(minutes=20)
+
+    clock.move_to(invitation.sent_at + timedelta(days=10))
+    smtp_server.refuse = True
+    assert reminders(django_capture_on_commit_callbacks)["failed"] == 1
+    invitation.refresh_from_db()
+    assert invitation.first_reminder_at is None
+    smtp_server.refuse = False
+    assert reminders(django_capture_on_commit_callbacks)["sent"] == 1
+    assert smtp_server.messages[-1]["Subject"].startswith("Reminder:")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_concurrent_runs_send_each_reminder_once(personas):
+    requires_postgres()
+    company = personas.company
+    add_licence(
+        company,
+        LicenseKind.ENTERPRISE_WIDE,
+        None,
+        starts_on=T0.date(),
+        ends_on=T0.date() + timedelta(days=30),
+    )
+    with time_machine.travel(T0, tick=False):
+        for i in range(30):
+            services.user_invite(
+                actor=personas.regular,
+                company=company,
+                email=f"p{i}@example.net",
+                full_name=f"P {i}",
+                alias=f"person-{i:03}",
+            )
+        Invitation.objects.update(sent_at=T0)
+    mail.outbox.clear()
+    barrier = threading.Barrier(2)
+    results = []
+
+    def run():
+        try:
+            barrier.wait(timeout=10)
+            results.append(invitations.invitation_reminders_send(now=T0 + timedelta(days=11)))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert sum(r.sent for r in results) == 30
+    recipients = sorted(m.to[0] for m in mail.outbox)
+    assert recipients == sorted(f"p{i}@example.net" for i in range(30)), "each exactly once"
+
+
+def test_purge_leaves_no_personal_data_anywhere_and_frees_the_seat(
+    clock, invite, personas, django_capture_on_commit_callbacks
+):
+    requires_postgres()
+    invite(email="Unique.Purge-Me@Example.net", alias="purge.me", name="Zebediah Purgeable")
+    company = personas.company
+    assert seats_of(company=company, family="enterprise").used == 1
+    clock.move_to(T0 + timedelta(days=60))
+    assert invitations.invitations_purge() == 1
+    assert seats_of(company=company, family="enterprise").used == 0
+    needles = ["unique.purge-me", "zebediah"]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT table_name, column_name FROM information_schema.columns "
+            "WHERE table_schema = current_schema() AND data_type IN "
+            "('character varying', 'text', 'jsonb', 'json', 'character')"
+        )
+        columns = cursor.fetchall()
+        assert len(columns) > 20
+        found = []
+        for table, column in columns:
+            for needle in needles:
+                cursor.execute(
+                    f'SELECT count(*) FROM "{table}" WHERE "{column}"::text ILIKE %s',
+                    [f"%{needle}%"],
+                )
+                if cursor.fetchone()[0]:
+                    found.append((table, column, needle))
+    assert found == []
+
+
+def test_the_users_tab_shows_pending_invitations_with_dates(clock, invite, personas, client):
+    invite()
+    client.force_login(personas.read_only)
+    response = client.get(
+        reverse("consumers:user_list", args=[personas.company.public_id]), {"pending": "1"}
+    )
+    assert b"Next re-send" in response.content
+    assert b"2027-01-04" in response.content and b"2027-01-14" in response.content
