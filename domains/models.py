@@ -47,12 +47,21 @@ class CallingDomain(models.Model):
     verification_token = models.CharField(max_length=64, default=new_verification_token)
     verified_at = models.DateTimeField(null=True, blank=True)
     last_checked_at = models.DateTimeField(null=True, blank=True)
+    # Set when someone presses Verify; the page shows "Checking…" until a check is newer.
+    check_requested_at = models.DateTimeField(null=True, blank=True)
     last_error = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:
         ordering = ["name"]
-        indexes = [models.Index(fields=["company", "status"])]
+        indexes = [
+            models.Index(fields=["company", "status"]),
+            models.Index(
+                fields=["last_checked_at"],
+                name="calling_domain_pending_idx",
+                condition=models.Q(status="pending"),
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -62,6 +71,80 @@ class CallingDomain(models.Model):
         return self.status == DomainStatus.VERIFIED
 
     @property
+    def checking(self) -> bool:
+        requested = self.check_requested_at
+        return bool(
+            requested
+            and not self.is_verified
+            and (self.last_checked_at is None or self.last_checked_at < requested)
+        )
+
+    @property
     def is_hosted(self) -> bool:
         """The customer's own domain (not one of the service's shared domains)."""
         return not is_service_domain(self.name)
+
+
+class Microsoft365Domain(models.Model):
+    """A domain of the company's Microsoft 365 tenant (for Teams interop / CVI)."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    company = models.ForeignKey(
+        "portal.Company", on_delete=models.CASCADE, related_name="microsoft365_domains"
+    )
+    name = models.CharField(max_length=253)
+    status = models.CharField(
+        max_length=16, choices=DomainStatus.choices, default=DomainStatus.PENDING
+    )
+    verified_by_ops = models.BooleanField(default=False)
+    verification_token = models.CharField(max_length=64, default=new_verification_token)
+    verified_at = models.DateTimeField(null=True, blank=True)
+    last_checked_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = "Microsoft 365 domain"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["company", "name"], name="m365_domain_unique_per_company"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_verified(self) -> bool:
+        return self.status == DomainStatus.VERIFIED
+
+
+class InteropKind(models.TextChoices):
+    MICROSOFT_TEAMS = "microsoft_teams", "Microsoft Teams (CVI)"
+
+
+class InteropConfiguration(models.Model):
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    company = models.ForeignKey(
+        "portal.Company", on_delete=models.CASCADE, related_name="interop_configurations"
+    )
+    kind = models.CharField(
+        max_length=32, choices=InteropKind.choices, default=InteropKind.MICROSOFT_TEAMS
+    )
+    name = models.CharField(max_length=200)
+    tenant_id = models.UUIDField(help_text="The Microsoft 365 tenant id.")
+    # PROTECT: a domain in use by an interop configuration cannot be deleted.
+    calling_domain = models.ForeignKey(
+        CallingDomain, on_delete=models.PROTECT, related_name="interop_configurations"
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["company", "tenant_id"], name="interop_tenant_unique")
+        ]
+
+    def __str__(self) -> str:
+        return self.name

@@ -17,6 +17,10 @@ app.autodiscover_tasks()
 PERIODIC_JOBS: dict[str, tuple[str, object]] = {
     "invitation-reminders": ("consumers.tasks.invitation_reminders_send", crontab(minute=5)),
     "invitations-purge": ("consumers.tasks.invitations_purge", crontab(hour=3, minute=15)),
+    "calling-domains-check": (
+        "domains.tasks.calling_domains_check_pending",
+        crontab(minute="*/15"),
+    ),
     "licences-expiry": ("licensing.tasks.licences_expiry_run", crontab(hour=2, minute=0)),
 }
 

@@ -285,6 +285,9 @@ SERVICE_DOMAIN = env_hostname("SERVICE_DOMAIN", "onpexip.com")
 DNS_NAMESERVERS = env_nameservers("DNS_NAMESERVERS")
 DNS_LIFETIME = env_int("DNS_LIFETIME", 5, minimum=1)
 DOMAIN_VERIFICATION_PREFIX = env_str("DOMAIN_VERIFICATION_PREFIX", "pexip-verification")
+# Where the SRV records of a hosted calling domain point (SIP, SIP over TLS, H.323).
+SIP_SERVICE_HOST = env_hostname("SIP_SERVICE_HOST", f"sip.{SERVICE_DOMAIN}")
+H323_SERVICE_HOST = env_hostname("H323_SERVICE_HOST", f"h323.{SERVICE_DOMAIN}")
 PAGE_SIZE = env_int("PAGE_SIZE", 25, minimum=5)
 
 LOGGING = {

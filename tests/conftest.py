@@ -257,3 +257,28 @@ def message_parts(message) -> tuple[str, str]:
     text = message.get_body(preferencelist=("plain",)).get_content()
     html = message.get_body(preferencelist=("html",)).get_content()
     return text, html
+
+
+@pytest.fixture(scope="session")
+def _loopback_dns():
+    from tests.dnsserver import LoopbackDNS
+
+    server = LoopbackDNS()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def dns_server(_loopback_dns, settings):
+    """The loopback DNS server, emptied, with the portal's resolver pointed at it."""
+    _loopback_dns.reset()
+    settings.DNS_NAMESERVERS = [_loopback_dns.nameserver]
+    settings.DNS_LIFETIME = 1
+    return _loopback_dns
+
+
+@pytest.fixture(autouse=True)
+def _no_public_dns(settings):
+    """No test may query the machine's resolver (or the internet): a closed port by default."""
+    settings.DNS_NAMESERVERS = ["127.0.0.1:9"]
+    settings.DNS_LIFETIME = 1

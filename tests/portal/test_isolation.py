@@ -41,9 +41,34 @@ def objects_of_partner_a(personas) -> dict[str, object]:
     from consumers.models import Consumer
 
     consumer = Consumer.objects.filter(company=personas.company).first() or make_team_vmr(personas)
+    from domains import services as domain_services
+    from domains.models import CallingDomain, InteropConfiguration, Microsoft365Domain
+
+    domain = CallingDomain.objects.filter(company=personas.company).exclude(
+        name=personas.company.service_domain
+    ).first() or domain_services.calling_domain_add(
+        actor=personas.manager, company=personas.company, name="walk.example"
+    )
+    m365 = Microsoft365Domain.objects.filter(company=personas.company).first() or (
+        domain_services.microsoft365_domain_add(
+            actor=personas.manager, company=personas.company, name="walk365.example"
+        )
+    )
+    interop = InteropConfiguration.objects.filter(company=personas.company).first() or (
+        domain_services.interop_configuration_create(
+            actor=personas.manager,
+            company=personas.company,
+            name="Walk",
+            tenant_id="72f988bf-86f1-41af-91ab-2d7cd011db47",
+            calling_domain=None,
+        )
+    )
     return {
         "company_id": personas.company.public_id,
         "consumer_id": consumer.public_id,
+        "domain_id": domain.public_id,
+        "m365_id": m365.public_id,
+        "interop_id": interop.public_id,
         "member_id": personas.regular.membership.public_id,
         "uidb64": "MQ",
         "token": "x-y",
