@@ -3,6 +3,7 @@ handouts treat them alike. Kind-specific data lives beside it."""
 
 from __future__ import annotations
 
+import secrets
 import uuid
 
 from django.db import models
@@ -10,6 +11,14 @@ from django.db.models import Q
 from django.utils import timezone
 
 VMR_SUFFIX = ".vmr"
+
+
+def new_sip_password() -> str:
+    return secrets.token_urlsafe(18)
+
+
+def new_nonce() -> str:
+    return secrets.token_hex(16)
 
 
 class ConsumerKind(models.TextChoices):
@@ -197,6 +206,12 @@ class EndpointSettings(models.Model):
     device_make = models.CharField(max_length=100, blank=True)
     device_model = models.CharField(max_length=100, blank=True)
     serial_number = models.CharField(max_length=100, blank=True)
+    # The device needs the SIP password itself, so it is kept (not hashed); regenerate rotates it.
+    sip_password = models.CharField(max_length=64, default=new_sip_password)
+    # The provisioning URL's token is derived from this nonce (see tokens); its hash is the
+    # lookup key. Rotating the nonce makes the old URL stop working.
+    provisioning_nonce = models.CharField(max_length=64, default=new_nonce)
+    provisioning_token_hash = models.CharField(max_length=64, unique=True, null=True, blank=True)
 
     def __str__(self) -> str:
         return f"Endpoint settings of consumer {self.consumer_id}"
@@ -205,3 +220,38 @@ class EndpointSettings(models.Model):
 def seat_family(kind: str) -> str:
     """Which licences a consumer kind draws on: 'enterprise' (users, team VMRs) or 'room'."""
     return "room" if kind == ConsumerKind.ENDPOINT else "enterprise"
+
+
+class CallDirection(models.TextChoices):
+    INBOUND = "in", "Incoming"
+    OUTBOUND = "out", "Outgoing"
+
+
+class CallRecord(models.Model):
+    """An endpoint's call. Older than 3 months: anonymised in place (Shared endpoints) or
+    deleted (Personal endpoints) by the nightly retention job."""
+
+    consumer = models.ForeignKey(Consumer, on_delete=models.CASCADE, related_name="call_records")
+    call_id = models.CharField(max_length=100, null=True, blank=True, unique=True)
+    started_at = models.DateTimeField()
+    duration_seconds = models.PositiveIntegerField(default=0)
+    direction = models.CharField(max_length=3, choices=CallDirection.choices)
+    remote_address = models.CharField(max_length=320, blank=True)
+    remote_display_name = models.CharField(max_length=200, blank=True)
+    remote_ip = models.GenericIPAddressField(null=True, blank=True)
+    anonymized_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["consumer", "-started_at"]),
+            # The retention job's scan: records not yet anonymised, oldest first.
+            models.Index(
+                fields=["started_at"],
+                name="callrecord_not_anon_idx",
+                condition=Q(anonymized_at__isnull=True),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Call {self.direction} at {self.started_at:%Y-%m-%d %H:%M}"

@@ -260,13 +260,16 @@ def endpoint_create(
         display_name=display_name,
         domain=domain,
     )
-    EndpointSettings.objects.create(
+    ep = EndpointSettings.objects.create(
         consumer=consumer,
         usage_model=usage_model,
         device_make=_clean_text(device_make, field="device_make", max_length=100),
         device_model=_clean_text(device_model, field="device_model", max_length=100),
         serial_number=_clean_text(serial_number, field="serial_number", max_length=100),
     )
+    from .endpoints import provisioning_token
+
+    provisioning_token(ep)
     audit_record(
         actor=actor,
         action="endpoint.create",

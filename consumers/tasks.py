@@ -34,3 +34,11 @@ def invitation_reminders_send() -> dict[str, int]:
 @shared_task
 def invitations_purge() -> int:
     return invitations.invitations_purge()
+
+
+@shared_task
+def call_history_retention_run() -> dict[str, int]:
+    from .retention import call_history_retention_run as run_retention
+
+    run = run_retention()
+    return {"anonymized": run.anonymized, "deleted": run.deleted}

@@ -1,4 +1,4 @@
-"""Invitation link tokens.
+"""Link tokens (invitations, endpoint provisioning).
 
 The link carries a token derived from a random per-invitation nonce with SECRET_KEY (HMAC), so
 that every re-send carries the same link while the database alone holds no usable token: it
@@ -20,11 +20,11 @@ def new_nonce() -> str:
     return secrets.token_hex(16)
 
 
-def token_for(nonce: str) -> str:
-    digest = hmac.new(
-        settings.SECRET_KEY.encode(), f"invitation:{nonce}".encode(), hashlib.sha256
+def token_for(nonce: str, purpose: str = "invitation") -> str:
+    """The link token for a nonce; `purpose` keeps invitation and provisioning tokens apart."""
+    return hmac.new(
+        settings.SECRET_KEY.encode(), f"{purpose}:{nonce}".encode(), hashlib.sha256
     ).hexdigest()
-    return digest
 
 
 def token_hash(token: str) -> str:
@@ -35,6 +35,6 @@ def looks_like_token(value: str) -> bool:
     return len(value) == 64 and all(c in "0123456789abcdef" for c in value)
 
 
-def matches(nonce: str, token: str) -> bool:
+def matches(nonce: str, token: str, purpose: str = "invitation") -> bool:
     """Constant-time comparison of a presented token with the one the nonce derives."""
-    return hmac.compare_digest(token_for(nonce), token)
+    return hmac.compare_digest(token_for(nonce, purpose), token)

@@ -2,7 +2,9 @@ from __future__ import annotations
 
 from django.urls import path
 
-from . import views
+import portal.converters  # noqa: F401 - registers the format converters
+
+from . import endpoint_views, views
 
 app_name = "consumers"
 
@@ -18,6 +20,40 @@ urlpatterns = [
     path("consumers/<uuid:consumer_id>/delete/", views.consumer_delete, name="consumer_delete"),
     path(
         "consumers/<uuid:consumer_id>/activate/", views.consumer_activate, name="consumer_activate"
+    ),
+    path("endpoints/<uuid:consumer_id>/", endpoint_views.endpoint_detail, name="endpoint_detail"),
+    path(
+        "endpoints/<uuid:consumer_id>/usage-model/",
+        endpoint_views.endpoint_usage_model,
+        name="endpoint_usage_model",
+    ),
+    path(
+        "endpoints/<uuid:consumer_id>/sip-password/",
+        endpoint_views.endpoint_regenerate_password,
+        name="endpoint_regenerate_password",
+    ),
+    path(
+        "endpoints/<uuid:consumer_id>/provisioning/rotate/",
+        endpoint_views.endpoint_rotate_provisioning,
+        name="endpoint_rotate_provisioning",
+    ),
+    path(
+        "endpoints/<uuid:consumer_id>/qr.<qrfmt:qr_format>",
+        endpoint_views.endpoint_qr,
+        name="endpoint_qr",
+    ),
+    path(
+        "endpoints/<uuid:consumer_id>/qr/print/",
+        endpoint_views.endpoint_qr_print,
+        name="endpoint_qr_print",
+    ),
+    path(
+        "endpoints/<uuid:consumer_id>/config.<configfmt:config_format>",
+        endpoint_views.endpoint_config,
+        name="endpoint_config",
+    ),
+    path(
+        "endpoints/<uuid:consumer_id>/calls/", endpoint_views.endpoint_calls, name="endpoint_calls"
     ),
     path("consumers/<uuid:consumer_id>/resend/", views.invitation_resend, name="invitation_resend"),
     path("consumers/<uuid:consumer_id>/revoke/", views.invitation_revoke, name="invitation_revoke"),

@@ -14,4 +14,5 @@ def portal(request: HttpRequest) -> dict[str, Any]:
         "membership": membership,
         "current_partner": membership.partner if membership else None,
         "SERVICE_DOMAIN": settings.SERVICE_DOMAIN,
+        "SIP_PROXY": f"{settings.SIP_SERVICE_HOST}:{settings.SIP_TRANSPORT_PORT}",
     }

@@ -290,6 +290,21 @@ SIP_SERVICE_HOST = env_hostname("SIP_SERVICE_HOST", f"sip.{SERVICE_DOMAIN}")
 H323_SERVICE_HOST = env_hostname("H323_SERVICE_HOST", f"h323.{SERVICE_DOMAIN}")
 PAGE_SIZE = env_int("PAGE_SIZE", 25, minimum=5)
 
+# Endpoints: the join link a QR code encodes ({address} is replaced), the token the call
+# platform sends with call records (empty: ingest disabled), provisioning rate limit.
+ENDPOINT_QR_URL_TEMPLATE = env_str(
+    "ENDPOINT_QR_URL_TEMPLATE", f"https://join.{SERVICE_DOMAIN}/?to={{address}}"
+)
+if "{address}" not in ENDPOINT_QR_URL_TEMPLATE or not ENDPOINT_QR_URL_TEMPLATE.startswith(
+    ("https://", "http://", "sip:")
+):
+    raise ImproperlyConfigured(
+        "ENDPOINT_QR_URL_TEMPLATE: must be an https://, http:// or sip: URL containing {address}"
+    )
+CALL_RECORDS_INGEST_TOKEN = env_str("CALL_RECORDS_INGEST_TOKEN", "")
+PROVISIONING_RATE_LIMIT = env_int("PROVISIONING_RATE_LIMIT", 30, minimum=1)  # per minute
+SIP_TRANSPORT_PORT = env_int("SIP_TRANSPORT_PORT", 5061, minimum=1)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

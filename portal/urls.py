@@ -2,8 +2,9 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import include, path
+from django.urls import include, path, re_path
 
+from consumers import endpoint_views
 from consumers import views as consumer_views
 
 from . import views
@@ -62,6 +63,12 @@ urlpatterns = [
         name="password_reset_complete",
     ),
     path("invite/<str:token>/", consumer_views.invitation_accept, name="invitation_accept"),
+    re_path(
+        r"^provision/(?P<token>[0-9a-f]{64})/config\.(?P<config_format>json|cisco|poly)$",
+        endpoint_views.endpoint_provision,
+        name="endpoint_provision",
+    ),
+    path("api/call-records/", endpoint_views.call_records_ingest, name="call_records_ingest"),
     path("", include((portal_patterns, "portal"))),
     path("companies/<uuid:company_id>/", include("consumers.urls")),
     path("companies/<uuid:company_id>/", include("domains.urls")),

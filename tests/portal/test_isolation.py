@@ -15,15 +15,6 @@ from portal.access import partner_view
 from portal.models import Company
 from tests.urlwalk import iter_views, url_for
 
-
-def make_team_vmr(personas):
-    from consumers.services import team_vmr_create
-
-    return team_vmr_create(
-        actor=personas.manager, company=personas.company, alias="walk-room", display_name="Walk"
-    )
-
-
 # Views that are meant to be reached without signing in, each with why.
 PUBLIC_VIEWS = {
     "login": "sign in",
@@ -33,15 +24,25 @@ PUBLIC_VIEWS = {
     "password_reset_confirm": "guarded by the signed token",
     "password_reset_complete": "static page",
     "invitation_accept": "the invitee's page, guarded by the link token",
+    "endpoint_provision": "device-facing, guarded by the provisioning token",
+    "call_records_ingest": "platform-facing, guarded by the service token",
 }
 
 
 def objects_of_partner_a(personas) -> dict[str, object]:
     """One of partner A's objects for every URL parameter name the portal uses."""
     from consumers.models import Consumer
-
-    consumer = Consumer.objects.filter(company=personas.company).first() or make_team_vmr(personas)
+    from consumers.services import endpoint_create
     from domains import services as domain_services
+
+    endpoint = Consumer.objects.filter(company=personas.company, kind="endpoint").first() or (
+        endpoint_create(
+            actor=personas.manager,
+            company=personas.company,
+            alias="walk-endpoint",
+            display_name="Walk",
+        )
+    )
     from domains.models import CallingDomain, InteropConfiguration, Microsoft365Domain
 
     domain = CallingDomain.objects.filter(company=personas.company).exclude(
@@ -65,10 +66,13 @@ def objects_of_partner_a(personas) -> dict[str, object]:
     )
     return {
         "company_id": personas.company.public_id,
-        "consumer_id": consumer.public_id,
+        # An endpoint: the endpoint pages need one, and the generic consumer pages take any kind.
+        "consumer_id": endpoint.public_id,
         "domain_id": domain.public_id,
         "m365_id": m365.public_id,
         "interop_id": interop.public_id,
+        "qr_format": "png",
+        "config_format": "json",
         "member_id": personas.regular.membership.public_id,
         "uidb64": "MQ",
         "token": "x-y",

@@ -1,0 +1,180 @@
+"""Call history retention: anonymise (Shared) or delete (Personal) after 3 calendar months."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.db import connection
+
+from consumers import endpoints, retention, services, tasks
+from consumers.models import CallRecord
+from tests.conftest import requires_postgres
+
+UTC = UTC
+
+
+@pytest.fixture
+def shared(personas):
+    return services.endpoint_create(
+        actor=personas.regular, company=personas.company, alias="shared-room", display_name="Shared"
+    )
+
+
+@pytest.fixture
+def personal(personas):
+    endpoint = services.endpoint_create(
+        actor=personas.regular, company=personas.company, alias="personal-desk", display_name="Desk"
+    )
+    user = services.user_invite(
+        actor=personas.regular,
+        company=personas.company,
+        email="owner@x.example",
+        full_name="Owner",
+        alias="desk.owner",
+    )
+    endpoints.endpoint_set_usage_model(
+        actor=personas.regular,
+        consumer=endpoint,
+        usage_model="personal",
+        personal_user=user,
+        confirmed=True,
+    )
+    return endpoint
+
+
+def call(consumer, started_at, **extra):
+    return CallRecord.objects.create(
+        consumer=consumer,
+        started_at=started_at,
+        duration_seconds=42,
+        direction="out",
+        remote_address="peer@x.example",
+        remote_display_name="Peer",
+        remote_ip="203.0.113.9",
+        **extra,
+    )
+
+
+@pytest.mark.parametrize(
+    ("now", "boundary"),
+    [
+        (datetime(2027, 6, 15, 12, 0, tzinfo=UTC), datetime(2027, 3, 15, 12, 0, tzinfo=UTC)),
+        (datetime(2027, 5, 31, 8, 0, tzinfo=UTC), datetime(2027, 2, 28, 8, 0, tzinfo=UTC)),
+        (datetime(2028, 5, 31, 8, 0, tzinfo=UTC), datetime(2028, 2, 29, 8, 0, tzinfo=UTC)),
+        (datetime(2027, 1, 1, 0, 0, tzinfo=UTC), datetime(2026, 10, 1, 0, 0, tzinfo=UTC)),
+    ],
+)
+def test_the_boundary_is_three_calendar_months(shared, personal, now, boundary):
+    assert retention.retention_cutoff(now) == boundary
+    minute = timedelta(minutes=1)
+    old_shared = call(shared, boundary - minute)
+    kept_shared = call(shared, boundary + minute)
+    old_personal = call(personal, boundary - minute)
+    kept_personal = call(personal, boundary + minute)
+    run = retention.call_history_retention_run(now=now)
+    assert (run.anonymized, run.deleted) == (1, 1)
+
+    old_shared.refresh_from_db()
+    assert old_shared.anonymized_at == now
+    assert (old_shared.remote_address, old_shared.remote_display_name, old_shared.remote_ip) == (
+        "",
+        "",
+        None,
+    )
+    assert (old_shared.started_at, old_shared.duration_seconds, old_shared.direction) == (
+        boundary - minute,
+        42,
+        "out",
+    ), "time, duration and direction are kept"
+    kept_shared.refresh_from_db()
+    assert kept_shared.anonymized_at is None and kept_shared.remote_address == "peer@x.example"
+    assert not CallRecord.objects.filter(pk=old_personal.pk).exists()
+    assert CallRecord.objects.filter(pk=kept_personal.pk).exists()
+
+
+def test_a_second_run_changes_nothing(shared, personal):
+    now = datetime(2027, 6, 1, tzinfo=UTC)
+    for days in (100, 120, 10):
+        call(shared, now - timedelta(days=days))
+        call(personal, now - timedelta(days=days))
+    first = retention.call_history_retention_run(now=now)
+    assert (first.anonymized, first.deleted) == (2, 2)
+    snapshot = list(CallRecord.objects.order_by("pk").values())
+    second = retention.call_history_retention_run(now=now + timedelta(hours=1))
+    assert (second.anonymized, second.deleted) == (0, 0)
+    assert list(CallRecord.objects.order_by("pk").values()) == snapshot
+
+
+def test_the_task_runs_the_job(shared):
+    call(shared, datetime(2020, 1, 1, tzinfo=UTC))
+    assert tasks.call_history_retention_run.apply().get() == {"anonymized": 1, "deleted": 0}
+
+
+def test_switching_personal_back_to_shared_does_not_bring_data_back(personas, personal):
+    now = datetime(2027, 6, 1, tzinfo=UTC)
+    call(personal, now - timedelta(days=100))
+    retention.call_history_retention_run(now=now)
+    endpoints.endpoint_set_usage_model(
+        actor=personas.regular, consumer=personal, usage_model="shared"
+    )
+    retention.call_history_retention_run(now=now)
+    assert not CallRecord.objects.filter(consumer=personal).exists()
+
+
+def test_batches_are_bounded(shared, monkeypatch):
+    monkeypatch.setattr(retention, "BATCH_SIZE", 7)
+    now = datetime(2027, 6, 1, tzinfo=UTC)
+    CallRecord.objects.bulk_create(
+        [
+            CallRecord(
+                consumer=shared,
+                started_at=now - timedelta(days=100, minutes=i),
+                direction="in",
+                remote_address=f"p{i}@x.example",
+            )
+            for i in range(30)
+        ]
+    )
+    run = retention.call_history_retention_run(now=now)
+    assert run.anonymized == 30
+    assert not CallRecord.objects.filter(anonymized_at__isnull=True).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_runs_split_the_work(personas, monkeypatch):
+    requires_postgres()
+    monkeypatch.setattr(retention, "BATCH_SIZE", 50)
+    shared = services.endpoint_create(
+        actor=personas.regular, company=personas.company, alias="shared-room", display_name="Shared"
+    )
+    now = datetime(2027, 6, 1, tzinfo=UTC)
+    CallRecord.objects.bulk_create(
+        [
+            CallRecord(
+                consumer=shared,
+                started_at=now - timedelta(days=100, minutes=i),
+                direction="in",
+                remote_address=f"p{i}@x.example",
+            )
+            for i in range(1000)
+        ]
+    )
+    barrier = threading.Barrier(2)
+    runs = []
+
+    def go():
+        try:
+            barrier.wait(timeout=10)
+            runs.append(retention.call_history_retention_run(now=now))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=go) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert sum(r.anonymized for r in runs) == 1000, "each record anonymised exactly once"
+    assert not CallRecord.objects.filter(anonymized_at__isnull=True).exists()
