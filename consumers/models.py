@@ -6,6 +6,7 @@ from __future__ import annotations
 import secrets
 import uuid
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -255,3 +256,84 @@ class CallRecord(models.Model):
 
     def __str__(self) -> str:
         return f"Call {self.direction} at {self.started_at:%Y-%m-%d %H:%M}"
+
+
+class BatchAction(models.TextChoices):
+    DELETE = "delete", "Delete"
+    REACTIVATE = "reactivate", "Reactivate"
+
+
+class BatchStatus(models.TextChoices):
+    PREVIEW = "preview", "Preview"
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    DONE = "done", "Done"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class BatchJob(models.Model):
+    """A batch of one action over many consumers: previewed, confirmed, then run by a task."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    company = models.ForeignKey("portal.Company", on_delete=models.CASCADE, related_name="batches")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+    )
+    kind = models.CharField(max_length=16, choices=ConsumerKind.choices)
+    action = models.CharField(max_length=16, choices=BatchAction.choices)
+    status = models.CharField(
+        max_length=16, choices=BatchStatus.choices, default=BatchStatus.PREVIEW
+    )
+    total = models.PositiveIntegerField(default=0)
+    processed = models.PositiveIntegerField(default=0)
+    succeeded = models.PositiveIntegerField(default=0)
+    failed = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["company", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} × {self.total} ({self.status})"
+
+    @property
+    def percent(self) -> int:
+        return 100 if not self.total else round(100 * self.processed / self.total)
+
+    @property
+    def running(self) -> bool:
+        return self.status in (BatchStatus.QUEUED, BatchStatus.RUNNING)
+
+
+class ItemOutcome(models.TextChoices):
+    PENDING = "pending", "Pending"
+    SKIPPED = "skipped", "Skipped"
+    SUCCEEDED = "succeeded", "Succeeded"
+    FAILED = "failed", "Failed"
+
+
+class BatchItem(models.Model):
+    batch = models.ForeignKey(BatchJob, on_delete=models.CASCADE, related_name="items")
+    position = models.PositiveIntegerField()
+    label = models.CharField(max_length=320)  # the address or input line, as shown in reports
+    consumer = models.ForeignKey(
+        Consumer, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    will_run = models.BooleanField(default=False)
+    outcome = models.CharField(
+        max_length=16, choices=ItemOutcome.choices, default=ItemOutcome.PENDING
+    )
+    message = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["position"]
+        constraints = [
+            models.UniqueConstraint(fields=["batch", "position"], name="batch_item_position")
+        ]
+        indexes = [models.Index(fields=["batch", "outcome", "position"])]
+
+    def __str__(self) -> str:
+        return f"{self.label}: {self.outcome}"

@@ -42,3 +42,11 @@ def call_history_retention_run() -> dict[str, int]:
 
     run = run_retention()
     return {"anonymized": run.anonymized, "deleted": run.deleted}
+
+
+@shared_task(acks_late=True)
+def batch_run(batch_id: int) -> str | None:
+    from .batch import batch_run as run
+
+    batch = run(batch_id=batch_id)
+    return batch.status if batch else None

@@ -4,11 +4,17 @@ from django.urls import path
 
 import portal.converters  # noqa: F401 - registers the format converters
 
-from . import endpoint_views, views
+from . import batch_views, endpoint_views, views
 
 app_name = "consumers"
 
 urlpatterns = [
+    path("batch/new/", batch_views.batch_new, name="batch_new"),
+    path("batch/<uuid:batch_id>/", batch_views.batch_detail, name="batch_detail"),
+    path("batch/<uuid:batch_id>/progress/", batch_views.batch_progress, name="batch_progress"),
+    path("batch/<uuid:batch_id>/confirm/", batch_views.batch_confirm, name="batch_confirm"),
+    path("batch/<uuid:batch_id>/cancel/", batch_views.batch_cancel, name="batch_cancel"),
+    path("batch/<uuid:batch_id>/report.csv", batch_views.batch_report, name="batch_report"),
     path("users/", views.user_list, name="user_list"),
     path("users/invite/", views.user_invite, name="user_invite"),
     path("users/import/", views.user_bulk_invite, name="user_bulk_invite"),

@@ -31,7 +31,8 @@ PUBLIC_VIEWS = {
 
 def objects_of_partner_a(personas) -> dict[str, object]:
     """One of partner A's objects for every URL parameter name the portal uses."""
-    from consumers.models import Consumer
+    from consumers.batch import batch_preview
+    from consumers.models import BatchJob, Consumer
     from consumers.services import endpoint_create
     from domains import services as domain_services
 
@@ -64,6 +65,13 @@ def objects_of_partner_a(personas) -> dict[str, object]:
             calling_domain=None,
         )
     )
+    batch = BatchJob.objects.filter(company=personas.company).first() or batch_preview(
+        actor=personas.manager,
+        company=personas.company,
+        kind="endpoint",
+        action="delete",
+        consumer_ids=[str(endpoint.public_id)],
+    )
     return {
         "company_id": personas.company.public_id,
         # An endpoint: the endpoint pages need one, and the generic consumer pages take any kind.
@@ -72,6 +80,7 @@ def objects_of_partner_a(personas) -> dict[str, object]:
         "m365_id": m365.public_id,
         "interop_id": interop.public_id,
         "qr_format": "png",
+        "batch_id": batch.public_id,
         "config_format": "json",
         "member_id": personas.regular.membership.public_id,
         "uidb64": "MQ",
