@@ -8,4 +8,5 @@ app_name = "licensing"
 
 urlpatterns = [
     path("licences/", views.licence_list, name="licence_list"),
+    path("licences/consumers.csv", views.consumers_export, name="consumers_export"),
 ]

@@ -6,6 +6,7 @@ import uuid
 from datetime import date
 
 from django.conf import settings
+from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
@@ -33,7 +34,10 @@ class Partner(models.Model):
     name = models.CharField(max_length=200)
     support_email = models.EmailField(blank=True)
     brand_color = models.CharField(
-        max_length=7, default="#1f4e79", help_text="Hex colour used in emails and handouts."
+        max_length=7,
+        default="#1f4e79",
+        help_text="Hex colour used in emails and handouts.",
+        validators=[RegexValidator(r"^#[0-9a-fA-F]{6}$", "Use a colour like #1f4e79.")],
     )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 

@@ -6,6 +6,7 @@ from django.urls import include, path, re_path
 
 from consumers import endpoint_views
 from consumers import views as consumer_views
+from licensing import views as licensing_views
 
 from . import views
 from .forms import EmailAuthenticationForm
@@ -14,6 +15,9 @@ portal_patterns = [
     path("", views.home, name="home"),
     path("companies/", views.company_list, name="company_list"),
     path("companies/new/", views.company_create, name="company_create"),
+    path(
+        "companies/consumers.csv", licensing_views.partner_consumers_export, name="consumers_export"
+    ),
     path("companies/<uuid:company_id>/", views.company_detail, name="company_detail"),
     path("companies/<uuid:company_id>/edit/", views.company_edit, name="company_edit"),
     path("companies/<uuid:company_id>/delete/", views.company_delete, name="company_delete"),
@@ -73,4 +77,5 @@ urlpatterns = [
     path("companies/<uuid:company_id>/", include("consumers.urls")),
     path("companies/<uuid:company_id>/", include("domains.urls")),
     path("companies/<uuid:company_id>/", include("licensing.urls")),
+    path("companies/<uuid:company_id>/", include("handouts.urls")),
 ]

@@ -17,3 +17,10 @@ def percent(part: int | None, whole: int | None) -> int:
     if not whole:
         return 0
     return max(0, min(100, round(100 * (part or 0) / whole)))
+
+
+@register.filter
+def cssstring(value: object) -> str:
+    """Text safe inside a double-quoted CSS string (generated content in @page rules)."""
+    text = str(value)
+    return "".join(f"\\{ord(c):x} " if c in '"\\\n\r<>' else c for c in text)

@@ -65,6 +65,11 @@ def objects_of_partner_a(personas) -> dict[str, object]:
             calling_domain=None,
         )
     )
+    from handouts.models import HandoutExport
+
+    export = HandoutExport.objects.filter(company=personas.company).first() or (
+        HandoutExport.objects.create(company=personas.company, fmt="pdf")
+    )
     batch = BatchJob.objects.filter(company=personas.company).first() or batch_preview(
         actor=personas.manager,
         company=personas.company,
@@ -81,6 +86,7 @@ def objects_of_partner_a(personas) -> dict[str, object]:
         "interop_id": interop.public_id,
         "qr_format": "png",
         "batch_id": batch.public_id,
+        "export_id": export.public_id,
         "config_format": "json",
         "member_id": personas.regular.membership.public_id,
         "uidb64": "MQ",
@@ -111,12 +117,17 @@ def isolation_violations(personas, urlconf: str | None = None) -> list[str]:
                 problems.append(
                     f"outsider {method.upper()} {url} ({entry.name}) -> {response.status_code}"
                 )
+            body = (
+                b"".join(response.streaming_content)
+                if getattr(response, "streaming", False)
+                else response.content
+            )
             if (
                 not owned
-                and response.status_code in (200,)
+                and response.status_code == 200
                 and (
-                    personas.company.name.encode() in response.content
-                    or personas.regular.email.encode() in response.content
+                    personas.company.name.encode() in body
+                    or personas.regular.email.encode() in body
                 )
             ):
                 problems.append(

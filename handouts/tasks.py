@@ -1,0 +1,11 @@
+from __future__ import annotations
+
+from celery import shared_task
+
+from . import services
+
+
+@shared_task
+def handout_export_run(export_id: int) -> str | None:
+    export = services.handout_export_run(export_id=export_id)
+    return export.status if export else None

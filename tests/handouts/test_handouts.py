@@ -1,0 +1,182 @@
+"""Handouts as HTML and PDF (real WeasyPrint rendering, text read back with pdftotext)."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+
+import pytest
+from django.urls import reverse
+
+from consumers import services
+from consumers.models import ConsumerStatus
+from handouts import services as handouts
+from handouts.models import DialInNumber, HandoutExport
+from tests.conftest import add_licence
+
+
+@pytest.fixture
+def company(personas):
+    c = personas.company
+    add_licence(c)
+    from licensing.models import LicenseKind
+
+    add_licence(c, LicenseKind.ROOM, 5)
+    services.user_invite(
+        actor=personas.regular,
+        company=c,
+        email="ann@x.example",
+        full_name="Ann Active",
+        alias="ann.active",
+    )
+    from consumers.models import Consumer
+
+    Consumer.objects.filter(alias="ann.active").update(status=ConsumerStatus.ACTIVE)
+    services.user_invite(
+        actor=personas.regular,
+        company=c,
+        email="ivy@x.example",
+        full_name="Ivy Invited",
+        alias="ivy.invited",
+    )
+    services.team_vmr_create(
+        actor=personas.regular, company=c, alias="all-hands", display_name="All hands"
+    )
+    services.endpoint_create(
+        actor=personas.regular, company=c, alias="boardroom-1", display_name="Boardroom One"
+    )
+    old = services.team_vmr_create(
+        actor=personas.regular, company=c, alias="old-room", display_name="Old room"
+    )
+    services.consumer_deactivate(actor=personas.regular, consumer=old)
+    add_licence(personas.other_company)
+    services.team_vmr_create(
+        actor=personas.other_manager,
+        company=personas.other_company,
+        alias="their-room",
+        display_name="Their room",
+    )
+    DialInNumber.objects.create(country="GB", label="London", number="+44 20 3000 0000")
+    DialInNumber.objects.create(country="NO", label="Oslo", number="+47 21 00 00 00")
+    DialInNumber.objects.create(country="SE", label="Old", number="+46 8 000 000", is_active=False)
+    return c
+
+
+def pdf_text(pdf: bytes, tmp_path) -> str:
+    if shutil.which("pdftotext") is None:
+        pytest.fail("pdftotext (apt: poppler-utils) is needed to read the PDF")
+    path = tmp_path / "handout.pdf"
+    path.write_bytes(pdf)
+    return subprocess.run(
+        ["pdftotext", "-layout", str(path), "-"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    ).stdout
+
+
+def test_pdf_holds_exactly_the_company_subscriptions_and_current_numbers(company, tmp_path):
+    pdf = handouts.handout_render_pdf(company=company)
+    assert pdf.startswith(b"%PDF-")
+    text = pdf_text(pdf, tmp_path)
+    for expected in (
+        "ann.active@acme-a.onpexip.com",
+        "ann.active.vmr@acme-a.onpexip.com",
+        "all-hands@acme-a.onpexip.com",
+        "boardroom-1@acme-a.onpexip.com",
+        "Boardroom One",
+        "+44 20 3000 0000",
+        "London",
+        "+47 21 00 00 00",
+        "Partner A",
+        "Page 1 of 1",
+    ):
+        assert expected in text, expected
+    for absent in ("their-room", "ivy.invited", "old-room", "+46 8 000 000"):
+        assert absent not in text, absent
+
+
+def test_not_active_consumers_can_be_marked_and_sections_chosen(company):
+    html = handouts.handout_render_html(
+        company=company, not_active="mark", sections=["users", "dial_in"]
+    )
+    assert "ivy.invited@acme-a.onpexip.com" in html and "invited, not yet active" in html
+    assert "all-hands" not in html and "boardroom-1" not in html
+    assert "+44 20 3000 0000" in html
+
+
+def test_long_tables_repeat_headers_page_numbers_and_never_split_rows(company, personas, tmp_path):
+    for i in range(120):
+        services.team_vmr_create(
+            actor=personas.regular,
+            company=company,
+            alias=f"room-number-{i:03}",
+            display_name=f"Room {i:03}",
+        )
+    text = pdf_text(handouts.handout_render_pdf(company=company, sections=["team_vmrs"]), tmp_path)
+    pages = text.split("\f")
+    real_pages = [p for p in pages if p.strip()]
+    assert len(real_pages) >= 3
+    for number, page in enumerate(real_pages, start=1):
+        assert f"Page {number} of {len(real_pages)}" in page
+        assert "Partner A · Acme A" in page, "the header repeats on each page"
+        assert "Name" in page and "Address" in page, "the table header repeats"
+
+
+def test_every_role_downloads_small_handouts_at_once(company, personas, login):
+    for user in (personas.read_only, personas.regular):
+        client = login(user)
+        response = client.post(
+            reverse("handouts:handout", args=[company.public_id]),
+            {"sections": ["users", "endpoints"], "not_active": "omit", "fmt": "pdf"},
+        )
+        assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+        assert response.content.startswith(b"%PDF-")
+    html = login(personas.read_only).post(
+        reverse("handouts:handout", args=[company.public_id]),
+        {"sections": ["users"], "not_active": "omit", "fmt": "html"},
+    )
+    assert b"ann.active@acme-a.onpexip.com" in html.content
+    assert "default-src 'none'" in html["Content-Security-Policy"]
+
+
+def test_large_companies_get_a_task_and_a_download(
+    company, personas, login, monkeypatch, django_capture_on_commit_callbacks, settings, tmp_path
+):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    monkeypatch.setattr(handouts, "SYNC_LIMIT", 2)
+    client = login(personas.read_only)
+    with django_capture_on_commit_callbacks(execute=False):
+        response = client.post(
+            reverse("handouts:handout", args=[company.public_id]),
+            {"sections": ["users"], "not_active": "omit", "fmt": "pdf"},
+        )
+    export = HandoutExport.objects.get()
+    detail = reverse("handouts:export_detail", args=[company.public_id, export.public_id])
+    assert response["Location"] == detail
+    page = client.get(detail)
+    assert b"data-poll-url" in page.content and b"Queued" in page.content
+    handouts.handout_export_run(export_id=export.pk)
+    fragment = client.get(detail, {"fragment": "1"})
+    assert b"data-poll-url" not in fragment.content and b"Download PDF" in fragment.content
+    download = client.get(
+        reverse("handouts:export_download", args=[company.public_id, export.public_id])
+    )
+    assert b"".join(download.streaming_content).startswith(b"%PDF-")
+    assert handouts.handout_export_run(export_id=export.pk).status == "done", "re-run harmless"
+
+
+def test_dial_in_numbers_are_kept_by_ops_in_admin(personas, login):
+    client = login(personas.ops)
+    client.post(
+        reverse("admin:handouts_dialinnumber_add"),
+        {
+            "country": "DE",
+            "label": "Berlin",
+            "number": "+49 30 0000",
+            "sort_order": 0,
+            "is_active": "on",
+        },
+    )
+    assert DialInNumber.objects.get().label == "Berlin"
