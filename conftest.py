@@ -15,6 +15,10 @@ def _test_settings(settings):  # type: ignore[no-untyped-def]
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.SITE_URL = "http://portal.test"
+    # Most tests sign in with force_login; two-factor and throttling have their own tests
+    # (tests/portal/test_security.py) that switch these back on.
+    settings.TWO_FACTOR_REQUIRED = False
+    settings.AXES_ENABLED = False
 
 
 @pytest.fixture(autouse=True)
@@ -26,3 +30,13 @@ def _eager_celery():  # type: ignore[no-untyped-def]
     app.conf.task_always_eager = True
     yield
     app.conf.task_always_eager = previous
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache():  # type: ignore[no-untyped-def]
+    """Rate-limit counters live in the cache: every test starts from zero."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()

@@ -10,7 +10,6 @@ from datetime import datetime, time, timedelta
 from django import forms
 from django.conf import settings
 from django.contrib import messages
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
@@ -19,6 +18,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
 from portal.access import get_company, partner_view
+from portal.ratelimit import client_ip, rate_limited
 from portal.web import add_service_errors, paginate, querystring_without
 
 from . import endpoints, selectors
@@ -278,25 +278,14 @@ def _calls_csv(consumer: Consumer, calls) -> StreamingHttpResponse:  # type: ign
 # --- device-facing and platform-facing endpoints (no session) ----------------------------------
 
 
-def _rate_limited(key: str, limit: int) -> bool:
-    """A fixed one-minute window in the cache (Redis in production)."""
-    bucket = f"rl:{key}:{int(timezone.now().timestamp() // 60)}"
-    cache.add(bucket, 0, timeout=90)
-    return cache.incr(bucket) > limit
-
-
-def _client_ip(request: HttpRequest) -> str:
-    return request.META.get("REMOTE_ADDR", "")
-
-
 @require_http_methods(["GET"])
 def endpoint_provision(request: HttpRequest, token: str, config_format: str) -> HttpResponse:
-    if _rate_limited(f"prov-ip:{_client_ip(request)}", settings.PROVISIONING_RATE_LIMIT):
+    if rate_limited(f"prov-ip:{client_ip(request)}", settings.PROVISIONING_RATE_LIMIT):
         return HttpResponse("Too many requests\n", status=429, content_type="text/plain")
     ep = endpoints.endpoint_by_provisioning_token(token)
     if ep is None:
         raise Http404("Unknown provisioning URL")
-    if _rate_limited(f"prov-ep:{ep.pk}", settings.PROVISIONING_RATE_LIMIT):
+    if rate_limited(f"prov-ep:{ep.pk}", settings.PROVISIONING_RATE_LIMIT):
         return HttpResponse("Too many requests\n", status=429, content_type="text/plain")
     body, content_type, _ext = endpoints.render_config(ep.consumer, config_format)
     response = HttpResponse(body, content_type=content_type)

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
@@ -10,6 +11,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from licensing.seats import family_of_consumer_kind, seat_decision, seats_of
 from portal.access import get_company, partner_view
+from portal.ratelimit import client_ip, rate_limited
 from portal.web import add_service_errors, paginate, querystring_without
 
 from . import bulk, invitations, selectors, services
@@ -277,6 +279,13 @@ def invitation_revoke(request: HttpRequest, company_id: str, consumer_id: str) -
 @require_http_methods(["GET", "POST"])
 def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
     """The invitee's page (no login). Every kind of invalid link gets the same page."""
+    if rate_limited(f"invite-ip:{client_ip(request)}", settings.INVITATION_RATE_LIMIT):
+        return render(
+            request,
+            "consumers/invitation_invalid.html",
+            {"message": "Too many attempts from your network. Try again in a minute."},
+            status=429,
+        )
     invitation = invitations.invitation_lookup(token)
     if invitation is None:
         return render(

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods
 
@@ -76,7 +76,11 @@ def export_detail(request: HttpRequest, company_id: str, export_id: str) -> Http
 def export_download(request: HttpRequest, company_id: str, export_id: str) -> HttpResponse:
     _company, export = _export(request, company_id, export_id)
     if export.status != ExportStatus.DONE or not export.file:
-        raise Http404("Not ready")
+        return redirect(
+            "handouts:export_detail",
+            company_id=export.company.public_id,
+            export_id=export.public_id,
+        )
     response = FileResponse(
         export.file.open("rb"), as_attachment=True, filename=export.file.name.rsplit("/", 1)[-1]
     )

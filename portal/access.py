@@ -10,10 +10,13 @@ from collections.abc import Callable
 from functools import wraps
 from typing import TYPE_CHECKING, Any
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
+from django.urls import reverse
 
 from .models import Company, Partner, PartnerMembership, Role
 
@@ -47,6 +50,11 @@ def partner_view(*, write: bool = False, manager: bool = False) -> Callable[[Vie
             membership = membership_of(request.user)
             if membership is None:
                 raise Http404("No partner")
+            if settings.TWO_FACTOR_REQUIRED and not request.user.is_verified():  # type: ignore[union-attr]
+                return redirect_to_login(
+                    request.get_full_path(),
+                    login_url=reverse("two_factor"),
+                )
             request.membership = membership  # type: ignore[attr-defined]
             request.partner = membership.partner  # type: ignore[attr-defined]
             if manager and membership.role != Role.MANAGER:

@@ -49,4 +49,17 @@ def member_list(*, partner: Partner) -> QuerySet[PartnerMembership]:
 
 def company_delete_impact(*, company: Company) -> dict[str, int]:
     """What deleting the company takes with it, shown on the confirmation page."""
-    return {"licences": company.licenses.count()}
+    from consumers.models import ConsumerKind
+
+    counts = company.consumers.aggregate(
+        users=Count("id", filter=Q(kind=ConsumerKind.USER)),
+        team_vmrs=Count("id", filter=Q(kind=ConsumerKind.TEAM_VMR)),
+        endpoints=Count("id", filter=Q(kind=ConsumerKind.ENDPOINT)),
+    )
+    return {
+        "users (with their invitations)": counts["users"],
+        "team VMRs": counts["team_vmrs"],
+        "endpoints (with their call history)": counts["endpoints"],
+        "calling domains": company.calling_domains.count(),
+        "licences": company.licenses.count(),
+    }

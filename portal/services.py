@@ -9,6 +9,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Q
 
 from .access import ensure_can_manage_staff, ensure_can_write
 from .audit import audit_record
@@ -84,7 +85,13 @@ def company_set_evaluation(*, actor: Any, company: Company, ends_on: date | None
 
 @transaction.atomic
 def company_delete(*, actor: Any, company: Company) -> None:
+    """Delete the company with everything in it. Consumers and interop configurations go first:
+    they protect the calling domains they use, which go with the company."""
+    from consumers.models import Consumer
+    from domains.models import InteropConfiguration
+
     ensure_can_write(actor, company.partner)
+    Company.objects.select_for_update().filter(pk=company.pk).first()
     audit_record(
         actor=actor,
         action="company.delete",
@@ -92,6 +99,8 @@ def company_delete(*, actor: Any, company: Company) -> None:
         partner=company.partner,
         data={"name": company.name},
     )
+    InteropConfiguration.objects.filter(company=company).delete()
+    Consumer.objects.filter(company=company).delete()
     company.delete()
 
 
@@ -99,20 +108,31 @@ def company_delete(*, actor: Any, company: Company) -> None:
 
 
 @transaction.atomic
-def member_invite(*, actor: Any, partner: Partner, email: str, role: str) -> PartnerMembership:
-    """Create a colleague's account and send a link to choose a password."""
-    from .tasks import staff_invitation_send
+def member_invite(
+    *, actor: Any, partner: Partner, email: str, role: str
+) -> PartnerMembership | None:
+    """Create a colleague's account and send a link to choose a password.
+
+    An address that already has an account elsewhere gets an email saying so instead, and the
+    manager sees the same confirmation: inviting never reveals whether an account exists.
+    Returns None in that case.
+    """
+    from .tasks import account_exists_notice_send, staff_invitation_send
 
     ensure_can_manage_staff(actor, partner)
     email = email.strip().lower()
     if role not in Role.values:
         raise ValidationError({"role": "Choose a role."})
-    # Same answer whoever owns the address, so that inviting does not reveal other accounts.
-    if (
-        User.objects.filter(email__iexact=email).exists()
-        or User.objects.filter(username__iexact=email).exists()
-    ):
-        raise ValidationError({"email": "This email address cannot be invited."})
+    existing = User.objects.filter(Q(email__iexact=email) | Q(username__iexact=email)).first()
+    if existing is not None:
+        if PartnerMembership.objects.filter(user=existing, partner=partner).exists():
+            raise ValidationError({"email": "This person is already on your staff list."})
+        audit_record(
+            actor=actor, action="member.invite_existing_account", obj=partner, partner=partner
+        )
+        partner_id, user_id = partner.pk, existing.pk
+        transaction.on_commit(lambda: account_exists_notice_send.delay(user_id, partner_id))
+        return None
     user = User(username=email, email=email, is_active=True)
     user.set_unusable_password()
     user.save()
@@ -166,3 +186,14 @@ def member_set_active(
         partner=membership.partner,
     )
     return membership
+
+
+@transaction.atomic
+def member_reset_second_factor(*, actor: Any, membership: PartnerMembership) -> None:
+    """A manager resets a colleague's second factor: they enrol again at next sign-in."""
+    from .twofactor import second_factor_reset
+
+    ensure_can_manage_staff(actor, membership.partner)
+    _ensure_not_self(actor, membership)
+    second_factor_reset(membership.user)
+    audit_record(actor=actor, action="member.2fa_reset", obj=membership, partner=membership.partner)

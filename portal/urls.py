@@ -8,7 +8,7 @@ from consumers import endpoint_views
 from consumers import views as consumer_views
 from licensing import views as licensing_views
 
-from . import views
+from . import twofactor, views
 from .forms import EmailAuthenticationForm
 
 portal_patterns = [
@@ -27,6 +27,7 @@ portal_patterns = [
     path("staff/<uuid:member_id>/role/", views.member_role, name="member_role"),
     path("staff/<uuid:member_id>/deactivate/", views.member_deactivate, name="member_deactivate"),
     path("staff/<uuid:member_id>/reactivate/", views.member_reactivate, name="member_reactivate"),
+    path("staff/<uuid:member_id>/reset-2fa/", views.member_reset_2fa, name="member_reset_2fa"),
 ]
 
 admin.site.site_header = "Video service operations"
@@ -42,6 +43,7 @@ urlpatterns = [
         name="login",
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/2fa/", twofactor.two_factor, name="two_factor"),
     path(
         "accounts/password-reset/",
         auth_views.PasswordResetView.as_view(

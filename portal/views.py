@@ -129,13 +129,12 @@ def member_invite(request: HttpRequest) -> HttpResponse:
     form = MemberInviteForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            member = services.member_invite(
-                actor=request.user, partner=request.partner, **form.cleaned_data
-            )
+            services.member_invite(actor=request.user, partner=request.partner, **form.cleaned_data)
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
-            messages.success(request, f"Invitation sent to {member.user.email}.")
+            # The same words whether or not the address already had an account.
+            messages.success(request, f"Invitation sent to {form.cleaned_data['email'].lower()}.")
             return redirect("portal:member_list")
     return render(request, "portal/member_invite.html", {"form": form})
 
@@ -185,3 +184,22 @@ def _member_set_active(request: HttpRequest, member_id: str, *, active: bool) ->
             messages.success(request, f"{member.user.email} {verb}.")
         return redirect("portal:member_list")
     return render(request, "portal/member_confirm.html", {"member": member, "active": active})
+
+
+@partner_view(manager=True)
+@require_http_methods(["GET", "POST"])
+def member_reset_2fa(request: HttpRequest, member_id: str) -> HttpResponse:
+    member = get_member(request, member_id)
+    if request.method == "POST":
+        try:
+            services.member_reset_second_factor(actor=request.user, membership=member)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(
+                request,
+                f"Two-factor sign-in of {member.user.email} reset: they set it up again "
+                "at their next sign-in.",
+            )
+        return redirect("portal:member_list")
+    return render(request, "portal/member_reset_2fa.html", {"member": member})

@@ -281,4 +281,4 @@ def dns_server(_loopback_dns, settings):
 def _no_public_dns(settings):
     """No test may query the machine's resolver (or the internet): a closed port by default."""
     settings.DNS_NAMESERVERS = ["127.0.0.1:9"]
-    settings.DNS_LIFETIME = 1
+    settings.DNS_LIFETIME = 0.1

@@ -213,3 +213,30 @@ def test_company_tabs_render_for_every_role(personas, login):
             response = client.get(reverse(name, args=[personas.company.public_id]))
             assert response.status_code == 200, name
             assert b"Acme A" in response.content
+
+
+def test_deleting_a_company_takes_its_consumers_and_domains(personas, login):
+    from consumers import services as consumer_services
+    from consumers.models import Address, Consumer
+    from domains.models import CallingDomain
+
+    company = personas.company
+    consumer_services.user_invite(
+        actor=personas.regular,
+        company=company,
+        email="u@x.example",
+        full_name="U",
+        alias="user.one",
+    )
+    consumer_services.endpoint_create(
+        actor=personas.regular, company=company, alias="ep-one1", display_name="E"
+    )
+    client = login(personas.regular)
+    confirm = client.get(reverse("portal:company_delete", args=[company.public_id]))
+    assert b"1 users (with their invitations)" in confirm.content
+    assert b"1 endpoints (with their call history)" in confirm.content
+    response = client.post(reverse("portal:company_delete", args=[company.public_id]))
+    assert response.status_code == 302
+    assert not Company.objects.filter(pk=company.pk).exists()
+    assert not Consumer.objects.exists() and not Address.objects.exists()
+    assert not CallingDomain.objects.filter(name="acme-a.onpexip.com").exists()

@@ -90,7 +90,7 @@ def objects_of_partner_a(personas) -> dict[str, object]:
         "config_format": "json",
         "member_id": personas.regular.membership.public_id,
         "uidb64": "MQ",
-        "token": "x-y",
+        "token": "0" * 64,
     }
 
 

@@ -46,18 +46,37 @@ def test_manager_invites_a_colleague_who_sets_a_password_and_signs_in(
     assert client.get(link, follow=True).context["validlink"] is False, "the link works once"
 
 
-def test_invite_refuses_an_existing_account_without_saying_whose(personas, login):
+def test_inviting_an_existing_account_reveals_nothing(
+    personas, login, django_capture_on_commit_callbacks
+):
     manager = login(personas.manager)
-    response = manager.post(
-        reverse("portal:member_invite"), {"email": "manager@b.example", "role": "regular"}
+    with django_capture_on_commit_callbacks(execute=True):
+        existing = manager.post(
+            reverse("portal:member_invite"),
+            {"email": "Manager@B.example", "role": "regular"},
+            follow=True,
+        )
+        fresh = manager.post(
+            reverse("portal:member_invite"),
+            {"email": "new@a.example", "role": "regular"},
+            follow=True,
+        )
+    assert b"Invitation sent to manager@b.example." in existing.content
+    assert b"Invitation sent to new@a.example." in fresh.content
+    assert b"Partner B" not in existing.content
+    assert PartnerMembership.objects.get(user=personas.other_manager).partner == (
+        personas.other_partner
     )
-    assert response.status_code == 200
-    assert "cannot be invited" in str(response.context["form"].errors["email"])
-    assert b"Partner B" not in response.content
-    assert (
-        PartnerMembership.objects.get(user=personas.other_manager).partner == personas.other_partner
+    notice = next(m for m in mail.outbox if m.to == ["manager@b.example"])
+    assert "already has an account" in notice.body
+    assert "already has an account" in notice.alternatives[0][0]
+
+
+def test_inviting_a_colleague_twice_says_so(personas, login):
+    response = login(personas.manager).post(
+        reverse("portal:member_invite"), {"email": "regular@a.example", "role": "regular"}
     )
-    assert mail.outbox == []
+    assert "already on your staff" in str(response.context["form"].errors["email"])
 
 
 def test_manager_changes_role_and_deactivates(personas, login, client):
