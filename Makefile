@@ -7,7 +7,7 @@ PORT ?= 8000
 # -n 2: the machine has two cores; override with PYTEST_ARGS.
 PYTEST_ARGS ?= -n 2
 
-.PHONY: install run test test-e2e lint format bench clean worker beat
+.PHONY: install run test e2e audit lint format bench clean worker beat
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -17,16 +17,27 @@ $(VENV)/.installed: pyproject.toml
 
 install: $(VENV)/.installed
 
+# The embedded demo: SQLite, tasks in-process, emails to var/mail/, two-factor sign-in relaxed.
+RUN_ENV := DEBUG=1 TWO_FACTOR_REQUIRED=0
+
 run: install
 	mkdir -p var/mail
-	DEBUG=1 $(PY) manage.py migrate --noinput
-	DEBUG=1 $(PY) manage.py seed_demo
+	$(RUN_ENV) $(PY) manage.py migrate --noinput
+	$(RUN_ENV) $(PY) manage.py seed_demo
 	@echo ""
 	@echo "Portal: http://127.0.0.1:$(PORT)/  (emails are written to var/mail/)"
-	DEBUG=1 $(PY) manage.py runserver 127.0.0.1:$(PORT)
+	@echo "Two-factor sign-in is OFF for this demo (TWO_FACTOR_REQUIRED=0); production requires it."
+	$(RUN_ENV) $(PY) manage.py runserver 127.0.0.1:$(PORT)
 
 test: install
 	$(PY) scripts/run_tests.py $(PYTEST_ARGS) $(ARGS)
+
+# The real-browser journeys alone (Debian's Chromium: apt-get install -y chromium).
+e2e: install
+	$(PY) scripts/run_tests.py tests/e2e $(ARGS)
+
+audit: install
+	$(PY) scripts/audit.py
 
 lint: install
 	$(VENV)/bin/ruff check .

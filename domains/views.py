@@ -110,6 +110,11 @@ def domain_verify(request: HttpRequest, company_id: str, domain_id: str) -> Http
     company = get_company(request, company_id)
     domain = selectors.calling_domain_get(company=company, public_id=domain_id)
     services.calling_domain_request_check(actor=request.user, calling_domain=domain)
+    if request.headers.get("X-Requested-With") == "fetch":
+        # The page asked in the background: answer with the status panel it swaps in and
+        # polls until the check is done (no page reload).
+        domain.refresh_from_db()
+        return render(request, "domains/includes/domain_status.html", _ctx(company, domain=domain))
     return redirect(
         "domains:domain_detail", company_id=company.public_id, domain_id=domain.public_id
     )

@@ -60,4 +60,36 @@
     }, interval);
   }
   document.querySelectorAll("[data-poll-url]").forEach(poll);
+
+  // form[data-async-target]: submit in the background and swap the returned fragment into the
+  // element with that id (then follow it if it asks to be polled). Falls back to a normal POST.
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    var targetId = form.getAttribute && form.getAttribute("data-async-target");
+    if (!targetId || event.defaultPrevented || !window.fetch) return;
+    var target = document.getElementById(targetId);
+    if (!target) return;
+    event.preventDefault();
+    var button = form.querySelector("button[type=submit]");
+    if (button) button.disabled = true;
+    fetch(form.action, {
+      method: "POST",
+      body: new FormData(form),
+      headers: { "X-Requested-With": "fetch" },
+      credentials: "same-origin"
+    }).then(function (response) {
+      if (!response.ok) throw new Error(response.status);
+      return response.text();
+    }).then(function (html) {
+      var holder = document.createElement("div");
+      holder.innerHTML = html.trim();
+      var fresh = holder.firstElementChild;
+      target.replaceWith(fresh);
+      if (button) button.disabled = false;
+      if (fresh.getAttribute("data-poll-url")) poll(fresh);
+    }).catch(function () {
+      form.removeAttribute("data-async-target");
+      form.submit();
+    });
+  });
 })();

@@ -17,7 +17,15 @@ def run_manage(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
         k: v
         for k, v in os.environ.items()
         if k
-        not in {"DEBUG", "SITE_URL", "SECRET_KEY", "ALLOWED_HOSTS", "EMAIL_URL", "DATABASE_URL"}
+        not in {
+            "DEBUG",
+            "SITE_URL",
+            "SECRET_KEY",
+            "ALLOWED_HOSTS",
+            "EMAIL_URL",
+            "DATABASE_URL",
+            "DJANGO_ALLOW_ASYNC_UNSAFE",
+        }
     }
     return subprocess.run(
         [sys.executable, "manage.py", *args],

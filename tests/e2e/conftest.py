@@ -1,0 +1,75 @@
+"""Real-browser journeys: Playwright drives Debian's Chromium against pytest-django's live server.
+
+Playwright's sync API runs an event loop in the test thread; the test's own database calls are
+plain synchronous ones, which Django allows with DJANGO_ALLOW_ASYNC_UNSAFE.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+ARTIFACTS = Path(os.environ.get("TEST_ARTIFACTS_DIR", "test-artifacts"))
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):  # type: ignore[no-untyped-def]
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: apt-get install -y chromium")
+    return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args):  # type: ignore[no-untyped-def]
+    return {
+        **browser_context_args,
+        "viewport": {"width": 1280, "height": 900},
+        "accept_downloads": True,
+    }
+
+
+@pytest.hookimpl(hookwrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item, call):  # type: ignore[no-untyped-def]
+    outcome = yield
+    report = outcome.get_result()
+    setattr(item, f"rep_{report.when}", report)
+
+
+@pytest.fixture(autouse=True)
+def _artifacts_on_failure(request, page):  # type: ignore[no-untyped-def]
+    """On failure, keep a screenshot and the page's HTML where CI says."""
+    yield
+    report = getattr(request.node, "rep_call", None)
+    if report is not None and report.failed:
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        stem = re.sub(r"[^A-Za-z0-9_.-]+", "_", request.node.nodeid)
+        try:
+            page.screenshot(path=str(ARTIFACTS / f"{stem}.png"), full_page=True)
+            (ARTIFACTS / f"{stem}.html").write_text(page.content(), encoding="utf-8")
+            print(f"\nBrowser artifacts: {ARTIFACTS.resolve()}/{stem}.[png|html]")
+        except Exception as exc:  # the page may be gone; the test's own error matters more
+            print(f"\nCould not save browser artifacts: {exc}")
+
+
+@pytest.fixture
+def portal(live_server, settings):  # type: ignore[no-untyped-def]
+    """The live portal: links in emails point at it."""
+    settings.SITE_URL = live_server.url
+    settings.ALLOWED_HOSTS = ["*"]
+    return live_server
