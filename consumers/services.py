@@ -13,13 +13,14 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from domains.models import CallingDomain
 from domains.services import calling_domain_for_address
 from licensing.seats import seat_take
 from portal.access import ensure_can_write
 from portal.audit import audit_record
-from portal.models import Company
+from portal.models import AuditEvent, Company
 
 from . import tokens
 from .addresses import normalize_alias
@@ -361,47 +362,128 @@ def normalize_alias_for_field(value: str, *, hosted: bool) -> str:
         raise ValidationError({"alias": exc.messages}) from None
 
 
-@transaction.atomic
-def consumer_delete(*, actor: Any, consumer: Consumer) -> None:
-    company = consumer.company
-    ensure_can_write(actor, company.partner)
-    audit_record(
-        actor=actor,
-        action=f"{consumer.kind}.delete",
-        obj=consumer,
-        company=company,
-        data={"status": consumer.status},
+def _audit_many(
+    actor: Any,
+    company: Company,
+    action: str,
+    rows: list[tuple[Any, ...]],
+    data: dict[str, Any] | None = None,
+) -> None:
+    """One audit event per consumer, written in one INSERT (ids only, no personal data)."""
+    actor_id = actor.pk if getattr(actor, "pk", None) else None
+    AuditEvent.objects.bulk_create(
+        [
+            AuditEvent(
+                partner_id=company.partner_id,
+                company=company,
+                actor_id=actor_id,
+                action=f"{kind}.{action}",
+                object_type="consumer",
+                object_id=str(public_id),
+                data=data or {},
+            )
+            for public_id, kind in rows
+        ]
     )
-    consumer.delete()
 
 
 @transaction.atomic
-def consumer_activate(*, actor: Any, consumer: Consumer) -> Consumer:
-    """Bring an inactive consumer back when a licence seat (or open evaluation) allows it."""
-    company = consumer.company
+def consumers_delete(*, actor: Any, company: Company, consumer_ids: list[int]) -> set[int]:
+    """Delete consumers of one company, set-based: one audit INSERT and one DELETE (with its
+    cascades) however many. The single Delete action and the batch tool both use it.
+    Returns the ids that were deleted (the others were already gone)."""
+    ensure_can_write(actor, company.partner)
+    rows = list(
+        Consumer.objects.filter(company=company, pk__in=consumer_ids)
+        .select_for_update(of=("self",))
+        .values_list("pk", "public_id", "kind")
+    )
+    _audit_many(actor, company, "delete", [(public_id, kind) for _pk, public_id, kind in rows])
+    deleted = {pk for pk, _public_id, _kind in rows}
+    Consumer.objects.filter(pk__in=deleted).delete()
+    return deleted
+
+
+def consumer_delete(*, actor: Any, consumer: Consumer) -> None:
+    consumers_delete(actor=actor, company=consumer.company, consumer_ids=[consumer.pk])
+
+
+@transaction.atomic
+def consumers_activate(
+    *, actor: Any, company: Company, consumer_ids: list[int]
+) -> tuple[dict[int, bool], dict[int, str]]:
+    """Reactivate inactive consumers of one company as far as licence seats (or an open
+    evaluation) allow, under the company row lock, set-based. Returns
+    ({id: is_trial} for those reactivated, {id: reason} for those that were not)."""
+    from licensing.seats import family_of_consumer_kind, seats_of
+
     ensure_can_write(actor, company.partner)
     locked = _lock_company(company)
-    consumer = Consumer.objects.select_for_update().get(pk=consumer.pk)
-    if consumer.status != ConsumerStatus.INACTIVE:
-        raise ValidationError(
-            f"{consumer.address} is already {consumer.get_status_display().lower()}.",
-            code="not_inactive",
+    wanted = list(
+        Consumer.objects.filter(company=company, pk__in=consumer_ids)
+        .select_for_update(of=("self",))
+        .select_related("calling_domain")
+        .order_by("pk")
+    )
+    found = {c.pk for c in wanted}
+    failures: dict[int, str] = {pk: "no longer exists" for pk in consumer_ids if pk not in found}
+    activated: dict[int, bool] = {}
+    by_family: dict[str, list[Consumer]] = {}
+    for consumer in wanted:
+        if consumer.status != ConsumerStatus.INACTIVE:
+            failures[consumer.pk] = (
+                f"{consumer.address} is already {consumer.get_status_display().lower()}."
+            )
+        elif consumer.calling_domain_id and not consumer.calling_domain.is_verified:
+            failures[consumer.pk] = f"{consumer.domain} is not verified."
+        else:
+            by_family.setdefault(family_of_consumer_kind(consumer.kind), []).append(consumer)
+    for family, consumers in by_family.items():
+        seats = seats_of(company=locked, family=family)
+        free = None if seats.unlimited else (seats.remaining or 0)
+        for index, consumer in enumerate(consumers):
+            if free is None or index < free:
+                activated[consumer.pk] = False
+            elif locked.evaluation_open:
+                activated[consumer.pk] = True
+            else:
+                failures[consumer.pk] = seat_decision_message(locked, consumer.kind, seats)
+    if activated:
+        pending_users = set(
+            Invitation.objects.filter(
+                consumer_id__in=list(activated), accepted_at__isnull=True
+            ).values_list("consumer_id", flat=True)
         )
-    consumer.is_trial = seat_take(company=locked, consumer_kind=consumer.kind)
-    pending = (
-        consumer.kind == ConsumerKind.USER
-        and Invitation.objects.filter(consumer=consumer, accepted_at__isnull=True).exists()
+        now = timezone.now()
+        for is_trial in (False, True):
+            ids = [pk for pk, trial in activated.items() if trial is is_trial]
+            for status, subset in (
+                (ConsumerStatus.INVITED, [pk for pk in ids if pk in pending_users]),
+                (ConsumerStatus.ACTIVE, [pk for pk in ids if pk not in pending_users]),
+            ):
+                if subset:
+                    Consumer.objects.filter(pk__in=subset).update(
+                        status=status, is_trial=is_trial, inactive_reason="", updated_at=now
+                    )
+        done = [c for c in wanted if c.pk in activated]
+        _audit_many(actor, company, "activate", [(c.public_id, c.kind) for c in done])
+    return activated, failures
+
+
+def seat_decision_message(company: Company, kind: str, seats: Any) -> str:
+    from licensing.seats import seat_decision
+
+    return seat_decision(company=company, consumer_kind=kind, seats=seats).message
+
+
+def consumer_activate(*, actor: Any, consumer: Consumer) -> Consumer:
+    """Bring an inactive consumer back when a licence seat (or open evaluation) allows it."""
+    _activated, failures = consumers_activate(
+        actor=actor, company=consumer.company, consumer_ids=[consumer.pk]
     )
-    consumer.status = ConsumerStatus.INVITED if pending else ConsumerStatus.ACTIVE
-    consumer.inactive_reason = ""
-    consumer.save(update_fields=["is_trial", "status", "inactive_reason", "updated_at"])
-    audit_record(
-        actor=actor,
-        action=f"{consumer.kind}.activate",
-        obj=consumer,
-        company=company,
-        data={"trial": consumer.is_trial},
-    )
+    if consumer.pk in failures:
+        raise ValidationError(failures[consumer.pk], code="not_activated")
+    consumer.refresh_from_db()
     return consumer
 
 

@@ -13,9 +13,19 @@ import sys
 
 def main() -> int:
     result = subprocess.run(
-        [sys.executable, "-m", "pip_audit", "--skip-editable", "--progress-spinner", "off",
-         "--format", "json"],
-        capture_output=True, text=True, timeout=600,
+        [
+            sys.executable,
+            "-m",
+            "pip_audit",
+            "--skip-editable",
+            "--progress-spinner",
+            "off",
+            "--format",
+            "json",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     try:
         report = json.loads(result.stdout)
