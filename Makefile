@@ -55,3 +55,8 @@ beat: install
 
 clean:
 	rm -rf var/*.sqlite3 staticfiles .pytest_cache
+
+# Benchmarks at scale (PostgreSQL; not part of `make test`). Writes bench/results/latest.json.
+bench: install
+	@command -v wrk >/dev/null 2>&1 || (apt-get install -y -qq wrk >/dev/null 2>&1 || echo "wrk missing: load test skipped")
+	$(PY) bench/run.py

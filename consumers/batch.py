@@ -294,7 +294,12 @@ def batch_run(*, batch_id: int) -> BatchJob | None:
                 for item in chunk:
                     item.outcome, item.message = ItemOutcome.FAILED, "unexpected error"
             ok = sum(item.outcome == ItemOutcome.SUCCEEDED for item in chunk)
-            BatchItem.objects.bulk_update(chunk, ["outcome", "message"], batch_size=1000)
+            # One UPDATE per distinct (outcome, message): usually one or two per chunk.
+            groups: dict[tuple[str, str], list[int]] = {}
+            for item in chunk:
+                groups.setdefault((item.outcome, item.message), []).append(item.pk)
+            for (outcome, message), pks in groups.items():
+                BatchItem.objects.filter(pk__in=pks).update(outcome=outcome, message=message)
             BatchJob.objects.filter(pk=batch.pk).update(
                 processed=F("processed") + len(chunk),
                 succeeded=F("succeeded") + ok,

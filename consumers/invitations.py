@@ -25,10 +25,10 @@ from django.utils import timezone
 from portal.access import ensure_can_write
 from portal.audit import audit_record
 from portal.emails import send_email
-from portal.models import AuditEvent
 
 from . import tokens
 from .models import Consumer, ConsumerKind, ConsumerStatus, Invitation
+from .services import delete_with_audit
 
 logger = logging.getLogger(__name__)
 
@@ -38,7 +38,7 @@ INVITE_PURGE_AFTER = timedelta(days=60)
 # An invitation whose first send never succeeded (broker or SMTP down) is picked up by the
 # hourly job after this grace period, so nothing is lost.
 UNSENT_GRACE = timedelta(minutes=15)
-BATCH_SIZE = 200
+BATCH_SIZE = 500
 
 INVALID_LINK_MESSAGE = (
     "This invitation link is not valid. It may have expired, been used already, or been "
@@ -187,29 +187,15 @@ def invitations_purge(*, now: datetime | None = None) -> int:
     purged = 0
     while True:
         with transaction.atomic():
-            rows = list(
+            ids = list(
                 Consumer.objects.filter(expired, kind=ConsumerKind.USER)
                 .select_for_update(skip_locked=True, of=("self",))
-                .values_list("pk", "public_id", "company_id", "company__partner_id")[:BATCH_SIZE]
+                .values_list("pk", flat=True)[:BATCH_SIZE]
             )
-            if not rows:
+            if not ids:
                 break
-            AuditEvent.objects.bulk_create(
-                [
-                    AuditEvent(
-                        partner_id=partner_id,
-                        company_id=company_id,
-                        actor=None,
-                        action="user.invitation_purged",
-                        object_type="consumer",
-                        object_id=str(public_id),
-                        data={},
-                    )
-                    for _pk, public_id, company_id, partner_id in rows
-                ]
-            )
-            Consumer.objects.filter(pk__in=[r[0] for r in rows]).delete()
-            purged += len(rows)
+            delete_with_audit(ids, actor_id=None, action="invitation_purged")
+            purged += len(ids)
     return purged
 
 

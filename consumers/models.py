@@ -246,12 +246,6 @@ class CallRecord(models.Model):
     class Meta:
         indexes = [
             models.Index(fields=["consumer", "-started_at"]),
-            # The retention job's scan: records not yet anonymised, oldest first.
-            models.Index(
-                fields=["started_at"],
-                name="callrecord_not_anon_idx",
-                condition=Q(anonymized_at__isnull=True),
-            ),
         ]
 
     def __str__(self) -> str:

@@ -1,8 +1,11 @@
 """Endpoint call history retention: older than 3 calendar months, Shared endpoints keep the
 record anonymised in place (time, duration, direction kept), Personal endpoints lose it.
 
-Set-based SQL in bounded batches, each in its own transaction, claimed with
-FOR UPDATE SKIP LOCKED so that concurrent runs split the work instead of repeating it.
+Set-based SQL over bounded ranges of primary keys, each range in its own transaction: a range is
+an index range scan, so the work per batch stays flat however far the job has got (a LIMIT over
+the rows still to do would rescan the ones already done). Each statement is a conditional
+UPDATE / DELETE: a second or concurrent run finds nothing left to change in a range and changes
+nothing.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from django.utils import timezone
 from .models import CallRecord, EndpointSettings, UsageModel
 
 RETENTION = relativedelta(months=3)
-BATCH_SIZE = 20_000
+BATCH_SIZE = 50_000  # primary keys per range
 
 
 def retention_cutoff(now: datetime) -> datetime:
@@ -31,60 +34,39 @@ class RetentionRun:
     deleted: int = 0
 
 
-def _skip_locked() -> str:
-    return " FOR UPDATE OF cr SKIP LOCKED" if connection.vendor == "postgresql" else ""
-
-
-def _tables() -> dict[str, str]:
-    return {
-        "cr": CallRecord._meta.db_table,
-        "ep": EndpointSettings._meta.db_table,
-    }
-
-
-def _anonymize_batch(cutoff: datetime, now: datetime) -> int:
-    t = _tables()
-    sql = f"""
-        UPDATE {t["cr"]} SET remote_address = '', remote_display_name = '', remote_ip = NULL,
+def _sql() -> tuple[str, str]:
+    cr, ep = CallRecord._meta.db_table, EndpointSettings._meta.db_table
+    personal = f"SELECT consumer_id FROM {ep} WHERE usage_model = %s"
+    anonymize = f"""
+        UPDATE {cr} SET remote_address = '', remote_display_name = '', remote_ip = NULL,
                anonymized_at = %s
-        WHERE id IN (
-            SELECT cr.id FROM {t["cr"]} cr
-            LEFT JOIN {t["ep"]} ep ON ep.consumer_id = cr.consumer_id
-            WHERE cr.anonymized_at IS NULL AND cr.started_at < %s
-              AND COALESCE(ep.usage_model, %s) = %s
-            LIMIT %s{_skip_locked()}
-        )
+        WHERE id BETWEEN %s AND %s AND anonymized_at IS NULL AND started_at < %s
+          AND consumer_id NOT IN ({personal})
     """
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(sql, [now, cutoff, UsageModel.SHARED, UsageModel.SHARED, BATCH_SIZE])
-        return cursor.rowcount
-
-
-def _delete_batch(cutoff: datetime) -> int:
-    t = _tables()
-    sql = f"""
-        DELETE FROM {t["cr"]} WHERE id IN (
-            SELECT cr.id FROM {t["cr"]} cr
-            JOIN {t["ep"]} ep ON ep.consumer_id = cr.consumer_id
-            WHERE cr.started_at < %s AND ep.usage_model = %s
-            LIMIT %s{_skip_locked()}
-        )
+    delete = f"""
+        DELETE FROM {cr}
+        WHERE id BETWEEN %s AND %s AND started_at < %s AND consumer_id IN ({personal})
     """
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(sql, [cutoff, UsageModel.PERSONAL, BATCH_SIZE])
-        return cursor.rowcount
+    return anonymize, delete
 
 
 def call_history_retention_run(*, now: datetime | None = None) -> RetentionRun:
     now = now or timezone.now()
     cutoff = retention_cutoff(now)
+    anonymize, delete = _sql()
     run = RetentionRun()
-    while (n := _anonymize_batch(cutoff, now)) > 0:
-        run.anonymized += n
-        if n < BATCH_SIZE:
-            break
-    while (n := _delete_batch(cutoff)) > 0:
-        run.deleted += n
-        if n < BATCH_SIZE:
-            break
+    with connection.cursor() as cursor:
+        # The whole key range (two primary-key index probes); ranges without old rows cost an
+        # empty index range scan each.
+        cursor.execute(f"SELECT min(id), max(id) FROM {CallRecord._meta.db_table}")
+        low, high = cursor.fetchone()
+    if low is None:
+        return run
+    for start in range(low, high + 1, BATCH_SIZE):
+        end = start + BATCH_SIZE - 1
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(anonymize, [now, start, end, cutoff, UsageModel.PERSONAL])
+            run.anonymized += cursor.rowcount
+            cursor.execute(delete, [start, end, cutoff, UsageModel.PERSONAL])
+            run.deleted += cursor.rowcount
     return run

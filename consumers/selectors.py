@@ -7,7 +7,7 @@ from django.db.models import Q, QuerySet
 
 from portal.models import Company
 
-from .models import Consumer, ConsumerKind, ConsumerStatus
+from .models import Consumer, ConsumerKind, ConsumerStatus, Invitation
 
 CONSUMER_SORTS = {
     "alias": ("alias", "id"),
@@ -38,7 +38,12 @@ def consumer_list(
         if domain_part:
             condition = Q(alias__startswith=alias_part, domain__startswith=domain_part)
         if kind == ConsumerKind.USER:
-            condition |= Q(invitation__email__icontains=query)
+            # A subquery, not a join: each side can use its own trigram index (PostgreSQL).
+            condition |= Q(
+                pk__in=Invitation.objects.filter(
+                    consumer__company=company, email__icontains=query
+                ).values("consumer_id")
+            )
         qs = qs.filter(condition)
     if status in ConsumerStatus.values:
         qs = qs.filter(status=status)

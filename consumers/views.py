@@ -9,7 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
-from licensing.seats import family_of_consumer_kind, seat_decision, seats_of
+from licensing.seats import seat_decision
 from portal.access import get_company, partner_view
 from portal.ratelimit import client_ip, rate_limited
 from portal.web import add_service_errors, paginate, querystring_without
@@ -71,7 +71,6 @@ def _list(request: HttpRequest, company_id: str, kind: str) -> HttpResponse:
     consumers = selectors.consumer_list(
         company=company, kind=kind, query=query, status=status, sort=sort, pending_only=pending
     )
-    seats = seats_of(company=company, family=family_of_consumer_kind(kind))
     return render(
         request,
         "consumers/consumer_list.html",
@@ -85,8 +84,6 @@ def _list(request: HttpRequest, company_id: str, kind: str) -> HttpResponse:
             "statuses": ConsumerStatus.choices,
             "sort": sort,
             "pending": pending,
-            "seats": seats,
-            "decision": seat_decision(company=company, consumer_kind=kind, seats=seats),
             "qs_page": querystring_without(request, "page"),
             "qs_sort": querystring_without(request, "page", "sort"),
         },

@@ -27,11 +27,18 @@ def company_list(
 
 
 def company_state_counts(*, partner: Partner, query: str = "") -> dict[str, int]:
-    qs = Company.objects.filter(partner=partner).with_state().search(query)
-    counts = qs.aggregate(
-        all=Count("id"),
-        **{code: Count("id", filter=Q(state_code=code)) for code in CompanyState.values},
+    """Companies per state for the tabs, in one GROUP BY query."""
+    rows = (
+        Company.objects.filter(partner=partner)
+        .with_state()
+        .search(query)
+        .order_by()
+        .values("state_code")
+        .annotate(n=Count("id"))
     )
+    counts = dict.fromkeys(CompanyState.values, 0)
+    counts.update({row["state_code"]: row["n"] for row in rows})
+    counts["all"] = sum(counts.values())
     return counts
 
 

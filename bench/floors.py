@@ -1,0 +1,60 @@
+"""Floor views: the same rows through one hand-written SQL query, rendered into the same table,
+without the portal's layers (no access helpers, ORM, selectors, layout). Served through the
+same Django request handling as the portal's pages, so that the comparison is of the layers."""
+
+from __future__ import annotations
+
+from django.db import connection
+from django.http import HttpRequest, HttpResponse
+from django.template import Context, Template
+from django.urls import include, path
+
+TABLE = Template(
+    "<table>{% for r in rows %}<tr>{% for c in r %}<td>{{ c }}</td>{% endfor %}</tr>"
+    "{% endfor %}</table><p>{{ total }} in all</p>"
+)
+
+USERS_SQL = """
+    SELECT c.display_name, c.alias || '@' || c.domain, c.alias || '.vmr@' || c.domain, i.email,
+           c.status, c.is_trial, c.created_at, count(*) OVER () AS total
+    FROM consumers_consumer c LEFT JOIN consumers_invitation i ON i.consumer_id = c.id
+    WHERE c.company_id = %s AND c.kind = 'user'
+      AND (%s = '' OR c.alias LIKE %s OR upper(c.display_name) LIKE upper(%s)
+           OR upper(i.email) LIKE upper(%s))
+    ORDER BY c.alias, c.id LIMIT 25
+"""
+
+COMPANIES_SQL = """
+    SELECT c.name, c.reference, c.contact_email, c.evaluation_ends_on,
+           CASE WHEN c.id IN (SELECT company_id FROM licensing_license
+                              WHERE starts_on <= current_date AND ends_on >= current_date)
+                THEN 'paid' WHEN c.evaluation_ends_on >= current_date THEN 'trial_open'
+                ELSE 'trial_closed' END,
+           count(*) OVER ()
+    FROM portal_company c WHERE c.partner_id = %s ORDER BY c.name, c.id LIMIT 25
+"""
+
+
+def _render(sql: str, params: list[object]) -> HttpResponse:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    total = rows[0][-1] if rows else 0
+    return HttpResponse(TABLE.render(Context({"rows": [r[:-1] for r in rows], "total": total})))
+
+
+def users_floor(request: HttpRequest, company_id: int) -> HttpResponse:
+    query = request.GET.get("q", "")
+    like = f"%{query}%"
+    return _render(USERS_SQL, [company_id, query, like, like, like])
+
+
+def companies_floor(request: HttpRequest, partner_id: int) -> HttpResponse:
+    return _render(COMPANIES_SQL, [partner_id])
+
+
+urlpatterns = [
+    path("floor/users/<int:company_id>/", users_floor),
+    path("floor/companies/<int:partner_id>/", companies_floor),
+    path("", include("portal.urls")),
+]

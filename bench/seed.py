@@ -1,0 +1,186 @@
+"""Seed a large tenant fast, with set-based SQL (generate_series), on PostgreSQL.
+
+One partner with 500 companies; one of them ("Bigco") has 20,000 users (5,000 still invited,
+their invitations sent over the last 90 days), 5,000 team VMRs, 5,000 endpoints (a fifth of them
+Personal) and 2,000,000 call records over the last 12 months.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.contrib.auth import get_user_model
+from django.db import connection, transaction
+from django.utils import timezone
+
+from domains.services import company_default_domain
+from licensing.models import License, LicenseKind
+from portal.models import Company, Partner, PartnerMembership, Role
+
+COMPANIES = 500
+USERS = 20_000
+INVITED = 5_000
+TEAM_VMRS = 5_000
+ENDPOINTS = 5_000
+CALL_RECORDS = 2_000_000
+MANAGER_EMAIL = "bench.manager@bench.example"
+MANAGER_PASSWORD = "bench-portal-2026"
+
+
+def seed() -> dict[str, object]:
+    today = timezone.localdate()
+    with transaction.atomic():
+        partner = Partner.objects.create(name="Bench Partner", support_email="help@bench.example")
+        user = get_user_model().objects.create_user(
+            username=MANAGER_EMAIL, email=MANAGER_EMAIL, password=MANAGER_PASSWORD
+        )
+        PartnerMembership.objects.create(user=user, partner=partner, role=Role.MANAGER)
+        companies = Company.objects.bulk_create(
+            [
+                Company(
+                    partner=partner,
+                    name=f"Company {i:03}" if i else "Bigco",
+                    slug=f"company-{i:03}" if i else "bigco",
+                    contact_email=f"contact{i}@bench.example",
+                    reference=f"REF-{i:04}",
+                    evaluation_ends_on=(
+                        today + timedelta(days=30)
+                        if i % 3 == 1
+                        else today - timedelta(days=5)
+                        if i % 3 == 2
+                        else None
+                    ),
+                )
+                for i in range(COMPANIES)
+            ]
+        )
+        big = companies[0]
+        License.objects.bulk_create(
+            [
+                License(
+                    company=c,
+                    kind=LicenseKind.ENTERPRISE_USER,
+                    quantity=50,
+                    starts_on=today - timedelta(days=30),
+                    ends_on=today + timedelta(days=300),
+                )
+                for c in companies[3::3]
+            ]
+            + [
+                License(
+                    company=big,
+                    kind=LicenseKind.ENTERPRISE_USER,
+                    quantity=USERS + TEAM_VMRS,
+                    starts_on=today - timedelta(days=400),
+                    ends_on=today + timedelta(days=300),
+                ),
+                License(
+                    company=big,
+                    kind=LicenseKind.ROOM,
+                    quantity=ENDPOINTS,
+                    starts_on=today - timedelta(days=400),
+                    ends_on=today + timedelta(days=300),
+                ),
+            ]
+        )
+        domain = company_default_domain(company=big)
+        params = {"company": big.pk, "domain": domain.name, "domain_id": domain.pk}
+        _sql(
+            """
+            INSERT INTO consumers_consumer (public_id, company_id, kind, alias, domain,
+                calling_domain_id, display_name, status, inactive_reason, is_trial, cost_centre,
+                description_tag, created_at, updated_at)
+            SELECT gen_random_uuid(), %(company)s, 'user', 'user' || lpad(g::text, 5, '0'),
+                   %(domain)s, %(domain_id)s, 'User ' || g,
+                   CASE WHEN g <= %(invited)s THEN 'invited' ELSE 'active' END, '', false,
+                   'CC-' || (g %% 20), '', now() - (g || ' minutes')::interval, now()
+            FROM generate_series(1, %(users)s) g
+            """,
+            {**params, "users": USERS, "invited": INVITED},
+        )
+        for kind, prefix, count in (
+            ("team_vmr", "room", TEAM_VMRS),
+            ("endpoint", "endpoint", ENDPOINTS),
+        ):
+            _sql(
+                f"""
+                INSERT INTO consumers_consumer (public_id, company_id, kind, alias, domain,
+                    calling_domain_id, display_name, status, inactive_reason, is_trial,
+                    cost_centre, description_tag, created_at, updated_at)
+                SELECT gen_random_uuid(), %(company)s, '{kind}',
+                       '{prefix}' || lpad(g::text, 5, '0'), %(domain)s, %(domain_id)s,
+                       '{prefix.title()} ' || g, 'active', '', false, '', '',
+                       now() - (g || ' minutes')::interval, now()
+                FROM generate_series(1, %(count)s) g
+                """,
+                {**params, "count": count},
+            )
+        _sql(
+            """
+            INSERT INTO consumers_address (address, consumer_id, purpose)
+            SELECT alias || '@' || domain, id, 'primary' FROM consumers_consumer
+            WHERE company_id = %(company)s
+            UNION ALL
+            SELECT alias || '.vmr@' || domain, id, 'personal_vmr' FROM consumers_consumer
+            WHERE company_id = %(company)s AND kind = 'user'
+            """,
+            params,
+        )
+        # Invitations of the invited users, sent over the last 90 days (none reminded yet).
+        _sql(
+            """
+            INSERT INTO consumers_invitation (consumer_id, email, full_name, token_nonce,
+                token_hash, sent_at, created_at)
+            SELECT c.id, c.alias || '@invitee.example', c.display_name, md5(c.id::text),
+                   encode(sha256(c.public_id::text::bytea), 'hex'),
+                   now() - ((c.id %% 90) || ' days')::interval
+                         - ((c.id %% 1440) || ' minutes')::interval,
+                   now() - ((c.id %% 90) || ' days')::interval
+            FROM consumers_consumer c
+            WHERE c.company_id = %(company)s AND c.kind = 'user' AND c.status = 'invited'
+            """,
+            params,
+        )
+        _sql(
+            """
+            INSERT INTO consumers_teamvmrsettings (consumer_id, host_pin, guest_pin)
+            SELECT id, '', '' FROM consumers_consumer
+            WHERE company_id = %(company)s AND kind = 'team_vmr'
+            """,
+            params,
+        )
+        _sql(
+            """
+            INSERT INTO consumers_endpointsettings (consumer_id, usage_model, device_make,
+                device_model, serial_number, sip_password, provisioning_nonce)
+            SELECT id, CASE WHEN id %% 5 = 0 THEN 'personal' ELSE 'shared' END, 'Cisco',
+                   'Room Kit', 'SN' || id, md5(random()::text), md5(id::text)
+            FROM consumers_consumer WHERE company_id = %(company)s AND kind = 'endpoint'
+            """,
+            params,
+        )
+    # Call records: 2,000,000 over 12 months, spread over the endpoints.
+    _sql(
+        """
+        WITH eps AS (
+            SELECT id, (row_number() OVER (ORDER BY id)) - 1 AS n FROM consumers_consumer
+            WHERE company_id = %(company)s AND kind = 'endpoint'
+        )
+        INSERT INTO consumers_callrecord (consumer_id, started_at, duration_seconds, direction,
+            remote_address, remote_display_name, remote_ip, created_at)
+        SELECT eps.id, now() - (g::double precision / %(count)s) * interval '365 days',
+               (g %% 3600), CASE WHEN g %% 2 = 0 THEN 'in' ELSE 'out' END,
+               'peer' || (g %% 10000) || '@remote.example', 'Peer ' || (g %% 10000),
+               ('10.' || (g %% 250) || '.' || (g %% 199) || '.' || (g %% 97))::inet, now()
+        FROM generate_series(0, %(count)s - 1) g JOIN eps ON eps.n = g %% %(endpoints)s
+        """,
+        {**params, "count": CALL_RECORDS, "endpoints": ENDPOINTS},
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    return {"partner": partner, "big": big, "manager": user}
+
+
+def _sql(sql: str, params: dict[str, object]) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
