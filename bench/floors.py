@@ -4,6 +4,7 @@ same Django request handling as the portal's pages, so that the comparison is of
 
 from __future__ import annotations
 
+from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.http import HttpRequest, HttpResponse
 from django.template import Context, Template
@@ -43,12 +44,15 @@ def _render(sql: str, params: list[object]) -> HttpResponse:
     return HttpResponse(TABLE.render(Context({"rows": [r[:-1] for r in rows], "total": total})))
 
 
+# Signing in is Django's own (not a portal layer): the floors ask for it too, as the pages do.
+@login_required
 def users_floor(request: HttpRequest, company_id: int) -> HttpResponse:
     query = request.GET.get("q", "")
     like = f"%{query}%"
     return _render(USERS_SQL, [company_id, query, like, like, like])
 
 
+@login_required
 def companies_floor(request: HttpRequest, partner_id: int) -> HttpResponse:
     return _render(COMPANIES_SQL, [partner_id])
 

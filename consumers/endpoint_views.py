@@ -50,17 +50,8 @@ class UsageModelForm(forms.Form):
         ]
 
 
-@partner_view()
-def endpoint_detail(request: HttpRequest, company_id: str, consumer_id: str) -> HttpResponse:
-    company, consumer = _endpoint(request, company_id, consumer_id)
+def _detail(request: HttpRequest, company, consumer, form, status: int = 200) -> HttpResponse:  # type: ignore[no-untyped-def]
     ep = endpoints.endpoint_settings(consumer)
-    form = UsageModelForm(
-        company=company,
-        initial={
-            "usage_model": ep.usage_model,
-            "personal_user": str(ep.personal_user.public_id) if ep.personal_user else "",
-        },
-    )
     return render(
         request,
         "consumers/endpoint_detail.html",
@@ -72,9 +63,23 @@ def endpoint_detail(request: HttpRequest, company_id: str, consumer_id: str) -> 
             "form": form,
             "provisioning_url": endpoints.provisioning_url(ep),
             "qr_link": endpoints.qr_link(consumer),
-            "recent_calls": endpoints.call_history(consumer=consumer)[:5],
+        },
+        status=status,
+    )
+
+
+@partner_view()
+def endpoint_detail(request: HttpRequest, company_id: str, consumer_id: str) -> HttpResponse:
+    company, consumer = _endpoint(request, company_id, consumer_id)
+    ep = endpoints.endpoint_settings(consumer)
+    form = UsageModelForm(
+        company=company,
+        initial={
+            "usage_model": ep.usage_model,
+            "personal_user": str(ep.personal_user.public_id) if ep.personal_user else "",
         },
     )
+    return _detail(request, company, consumer, form)
 
 
 @partner_view(write=True)
@@ -82,7 +87,6 @@ def endpoint_detail(request: HttpRequest, company_id: str, consumer_id: str) -> 
 def endpoint_usage_model(request: HttpRequest, company_id: str, consumer_id: str) -> HttpResponse:
     company, consumer = _endpoint(request, company_id, consumer_id)
     form = UsageModelForm(request.POST, company=company)
-    ep = endpoints.endpoint_settings(consumer)
     if form.is_valid():
         personal = None
         if form.cleaned_data["personal_user"]:
@@ -108,21 +112,7 @@ def endpoint_usage_model(request: HttpRequest, company_id: str, consumer_id: str
                 company_id=company.public_id,
                 consumer_id=consumer.public_id,
             )
-    return render(
-        request,
-        "consumers/endpoint_detail.html",
-        {
-            "company": company,
-            "tab": "endpoints",
-            "consumer": consumer,
-            "ep": ep,
-            "form": form,
-            "provisioning_url": endpoints.provisioning_url(ep),
-            "qr_link": endpoints.qr_link(consumer),
-            "recent_calls": endpoints.call_history(consumer=consumer)[:5],
-        },
-        status=400,
-    )
+    return _detail(request, company, consumer, form, status=400)
 
 
 @partner_view(write=True)

@@ -112,6 +112,14 @@ def _notify(name: str, company: Company, **context: Any) -> None:
     )
 
 
+def _deactivated(company: Company, count: int, action: str, reason: str) -> None:
+    """Audit a job's deactivations and tell the company contact and the partner, on commit."""
+    audit_record(actor=None, action=action, obj=company, company=company, data={"count": count})
+    transaction.on_commit(
+        lambda: _notify("consumers_deactivated", company, count=count, reason=reason)
+    )
+
+
 def trial_consumers_deactivate(*, today: date) -> dict[str, int]:
     """Evaluation closed: trial consumers become inactive (one UPDATE per company)."""
     from consumers.models import Consumer, ConsumerStatus, InactiveReason
@@ -138,17 +146,11 @@ def trial_consumers_deactivate(*, today: date) -> dict[str, int]:
                 updated_at=timezone.now(),
             )
             if count:
-                audit_record(
-                    actor=None,
-                    action="company.trial_consumers_deactivated",
-                    obj=company,
-                    company=company,
-                    data={"count": count},
-                )
-                transaction.on_commit(
-                    lambda c=company, n=count: _notify(
-                        "consumers_deactivated", c, count=n, reason="the evaluation has ended"
-                    )
+                _deactivated(
+                    company,
+                    count,
+                    "company.trial_consumers_deactivated",
+                    "the evaluation has ended",
                 )
                 result[str(company.public_id)] = count
     return result
@@ -221,17 +223,8 @@ def over_capacity_deactivate(*, today: date) -> dict[str, int]:
                     updated_at=timezone.now(),
                 )
             if total:
-                audit_record(
-                    actor=None,
-                    action="company.over_capacity_deactivated",
-                    obj=company,
-                    company=company,
-                    data={"count": total},
-                )
-                transaction.on_commit(
-                    lambda c=company, n=total: _notify(
-                        "consumers_deactivated", c, count=n, reason="a licence has ended"
-                    )
+                _deactivated(
+                    company, total, "company.over_capacity_deactivated", "a licence has ended"
                 )
                 result[str(company.public_id)] = total
     return result

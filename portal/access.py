@@ -29,10 +29,12 @@ View = Callable[..., HttpResponse]
 def membership_of(user: AbstractBaseUser | AnonymousUser) -> PartnerMembership | None:
     if not user.is_authenticated or not user.is_active:
         return None
-    try:
-        return user.membership  # type: ignore[union-attr]
-    except PartnerMembership.DoesNotExist:
-        return None
+    # One query for the membership and its partner, remembered for the rest of the request.
+    if not hasattr(user, "_portal_membership"):
+        user._portal_membership = (  # type: ignore[union-attr]
+            PartnerMembership.objects.select_related("partner").filter(user=user).first()
+        )
+    return user._portal_membership  # type: ignore[union-attr]
 
 
 def partner_view(*, write: bool = False, manager: bool = False) -> Callable[[View], View]:

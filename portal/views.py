@@ -25,16 +25,18 @@ def company_list(request: HttpRequest) -> HttpResponse:
     state = request.GET.get("state", "")
     sort = request.GET.get("sort", "name")
     companies = selectors.company_list(partner=request.partner, query=query, state=state, sort=sort)
+    counts = selectors.company_state_counts(partner=request.partner, query=query)
+    state = state if state in CompanyState.values else ""
     return render(
         request,
         "portal/company_list.html",
         {
-            "page": paginate(request, companies),
+            "page": paginate(request, companies, count=counts[state or "all"]),
             "query": query,
-            "state": state if state in CompanyState.values else "",
+            "state": state,
             "sort": sort if sort in COMPANY_SORTS else "name",
             "states": CompanyState.choices,
-            "counts": selectors.company_state_counts(partner=request.partner, query=query),
+            "counts": counts,
             "qs_page": querystring_without(request, "page"),
             "qs_state": querystring_without(request, "page", "state"),
             "qs_sort": querystring_without(request, "page", "sort"),
