@@ -45,9 +45,20 @@ class LoopbackDNS:
         self.queries: list[tuple[str, str]] = []
         resolver = _Resolver(self)
         logger = DNSLogger(log="-recv,-send,-request,-reply,-truncated,-data,-error", prefix=False)
-        self.udp = DNSServer(resolver, address="127.0.0.1", port=0, logger=logger)
-        self.port = self.udp.server.server_address[1]
-        self.tcp = DNSServer(resolver, address="127.0.0.1", port=self.port, tcp=True, logger=logger)
+        # UDP and TCP on one port number: the UDP port the system picks may be taken for TCP
+        # by another process, so try again with another.
+        for _attempt in range(50):
+            self.udp = DNSServer(resolver, address="127.0.0.1", port=0, logger=logger)
+            self.port = self.udp.server.server_address[1]
+            try:
+                self.tcp = DNSServer(
+                    resolver, address="127.0.0.1", port=self.port, tcp=True, logger=logger
+                )
+                break
+            except OSError:
+                self.udp.server.server_close()
+        else:
+            raise RuntimeError("no free port for the loopback DNS server")
         self.udp.start_thread()
         self.tcp.start_thread()
 

@@ -341,3 +341,53 @@ def test_plain_created_objects_work_with_services(db, personas):
         actor=personas.manager, company=company, alias="plainroom", display_name="P"
     )
     assert room.domain == "plain-co.onpexip.com" and room.is_trial
+
+
+def test_the_set_based_delete_knows_every_relation_to_consumer():
+    """delete_with_audit deletes related rows by hand (set-based): a new relation must be
+    added to CONSUMER_RELATIONS, with what deleting a consumer does to it."""
+    from django.db import models as dj_models
+
+    from consumers.models import Consumer
+    from consumers.services import CONSUMER_RELATIONS
+
+    expected = set()
+    relations = [
+        f
+        for f in Consumer._meta.get_fields(include_hidden=True)
+        if f.auto_created and not f.concrete and (f.one_to_many or f.one_to_one)
+    ]
+    for rel in relations:
+        kind = "set_null" if rel.on_delete is dj_models.SET_NULL else "delete"
+        assert rel.on_delete in (dj_models.SET_NULL, dj_models.CASCADE), rel
+        expected.add((rel.related_model._meta.db_table, rel.field.column, kind))
+    assert set(CONSUMER_RELATIONS) == expected
+
+
+def test_deleting_consumers_takes_their_rows(personas, paid):
+    from django.utils import timezone
+
+    from consumers.models import CallRecord, EndpointSettings, Invitation, TeamVmrSettings
+
+    user = services.user_invite(
+        actor=personas.regular, company=paid, email="u@x.example", full_name="U", alias="user.one"
+    )
+    room = services.team_vmr_create(
+        actor=personas.regular, company=paid, alias="room-one", display_name="R"
+    )
+    ep = services.endpoint_create(
+        actor=personas.regular, company=paid, alias="ep-one1", display_name="E"
+    )
+    EndpointSettings.objects.filter(consumer=ep).update(personal_user=user)
+    CallRecord.objects.create(consumer=ep, started_at=timezone.now(), direction="in")
+    services.consumer_delete(actor=personas.regular, consumer=user)
+    assert EndpointSettings.objects.get(consumer=ep).personal_user is None
+    assert not Invitation.objects.exists()
+    services.consumers_delete(actor=personas.regular, company=paid, consumer_ids=[room.pk, ep.pk])
+    assert not Consumer.objects.exists() and not Address.objects.exists()
+    assert not (
+        CallRecord.objects.exists()
+        or TeamVmrSettings.objects.exists()
+        or EndpointSettings.objects.exists()
+    )
+    assert AuditEvent.objects.filter(action__endswith=".delete").count() == 3
