@@ -236,7 +236,7 @@ class CallRecord(models.Model):
     call_id = models.CharField(max_length=100, null=True, blank=True, unique=True)
     started_at = models.DateTimeField()
     duration_seconds = models.PositiveIntegerField(default=0)
-    direction = models.CharField(max_length=3, choices=CallDirection.choices)
+    direction = models.CharField(max_length=16, choices=CallDirection.choices)
     remote_address = models.CharField(max_length=320, blank=True)
     remote_display_name = models.CharField(max_length=200, blank=True)
     remote_ip = models.GenericIPAddressField(null=True, blank=True)

@@ -563,3 +563,10 @@ def consumer_deactivate(
         data={"reason": reason},
     )
     return consumer
+
+
+def invitation_accept(*, token: str) -> Consumer:
+    """Accept an invitation by its link token (the invitations module holds the lifecycle)."""
+    from .invitations import invitation_accept as accept
+
+    return accept(token=token)
