@@ -179,10 +179,6 @@ def qr_svg(consumer: Consumer) -> bytes:
     return buffer.getvalue()
 
 
-def qr_matrix(consumer: Consumer) -> list[list[bool]]:
-    return _qr(consumer).get_matrix()
-
-
 # --- provisioning configuration --------------------------------------------------------------
 
 

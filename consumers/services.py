@@ -15,7 +15,6 @@ from django.core.validators import validate_email
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from domains.models import CallingDomain
 from domains.services import calling_domain_for_address
 from licensing.seats import seat_take
 from portal.access import ensure_can_write
@@ -94,13 +93,6 @@ def _clean_text(value: Any, *, field: str, required: bool = False, max_length: i
     return text
 
 
-def _clean_alias(alias: str, domain: CallingDomain) -> str:
-    try:
-        return normalize_alias(alias, hosted_domain=domain.is_hosted)
-    except ValidationError as exc:
-        raise ValidationError({"alias": exc.messages}) from None
-
-
 def _clean_pins(host_pin: str, guest_pin: str) -> tuple[str, str]:
     host_pin, guest_pin = (host_pin or "").strip(), (guest_pin or "").strip()
     for field, pin in (("host_pin", host_pin), ("guest_pin", guest_pin)):
@@ -137,7 +129,7 @@ def _create(
     ensure_can_write(actor, company.partner)
     display_name = _clean_text(display_name, field="display_name")
     calling_domain = calling_domain_for_address(company=company, name=domain)
-    alias = _clean_alias(alias, calling_domain)
+    alias = normalize_alias_for_field(alias, hosted=calling_domain.is_hosted)
     _ensure_addresses_free(_address_rows(alias, calling_domain.name, kind))
     locked = _lock_company(company)
     is_trial = seat_take(company=locked, consumer_kind=kind)

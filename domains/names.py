@@ -7,7 +7,6 @@ import re
 from functools import lru_cache
 
 import idna
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from publicsuffixlist import PublicSuffixList
 
@@ -70,15 +69,3 @@ def is_public_suffix(name: str) -> bool:
 
 def is_subdomain(name: str, parent: str) -> bool:
     return name.endswith("." + parent)
-
-
-def service_domain() -> str:
-    return settings.SERVICE_DOMAIN
-
-
-def display_name(name: str) -> str:
-    """The Unicode form for people (U-labels)."""
-    try:
-        return idna.decode(name)
-    except idna.IDNAError:
-        return name

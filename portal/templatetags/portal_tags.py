@@ -13,13 +13,6 @@ def get_item(mapping: dict[str, Any], key: str) -> Any:
 
 
 @register.filter
-def percent(part: int | None, whole: int | None) -> int:
-    if not whole:
-        return 0
-    return max(0, min(100, round(100 * (part or 0) / whole)))
-
-
-@register.filter
 def cssstring(value: object) -> str:
     """Text safe inside a double-quoted CSS string (generated content in @page rules)."""
     text = str(value)
