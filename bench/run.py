@@ -135,7 +135,8 @@ def retention_floor(now: datetime) -> None:
 
 
 def delete_floor(ids: list[int]) -> None:
-    """The same delete in SQL: the consumers with their rows, and their audit events."""
+    """The same delete in SQL: the consumers with their rows, and their audit events (and the
+    endpoints twinned with a deleted user let go of it, as the portal must)."""
     from django.db import connection
 
     with connection.cursor() as cursor:
@@ -148,6 +149,11 @@ def delete_floor(ids: list[int]) -> None:
                WHERE c.id = ANY(%s)""",
             [ids],
         )
+        cursor.execute(
+            "UPDATE consumers_endpointsettings SET personal_user_id = NULL "
+            "WHERE personal_user_id = ANY(%s)",
+            [ids],
+        )
         for table in (
             "consumers_address",
             "consumers_invitation",
@@ -157,6 +163,33 @@ def delete_floor(ids: list[int]) -> None:
         ):
             cursor.execute(f"DELETE FROM {table} WHERE consumer_id = ANY(%s)", [ids])
         cursor.execute("DELETE FROM consumers_consumer WHERE id = ANY(%s)", [ids])
+
+
+def preview_floor(company_id: int, public_ids: list[object]) -> None:
+    """The batch tool's plan for a delete in SQL: one item per listed consumer, in the order
+    given, with what will happen to it."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """INSERT INTO consumers_batchjob (public_id, company_id, kind, action, status,
+                   total, processed, succeeded, failed, created_at)
+               VALUES (gen_random_uuid(), %s, 'user', 'delete', 'preview', %s, 0, 0, 0, now())
+               RETURNING id""",
+            [company_id, len(public_ids)],
+        )
+        batch_id = cursor.fetchone()[0]
+        cursor.execute(
+            """INSERT INTO consumers_batchitem (batch_id, position, label, consumer_id, will_run,
+                   outcome, message)
+               SELECT %s, u.n - 1, coalesce(c.alias || '@' || c.domain, u.id::text), c.id,
+                      c.id IS NOT NULL, 'pending',
+                      CASE WHEN c.id IS NULL THEN 'not found' ELSE 'will be deleted' END
+               FROM unnest(%s::uuid[]) WITH ORDINALITY AS u(id, n)
+               LEFT JOIN consumers_consumer c
+                 ON c.public_id = u.id AND c.company_id = %s AND c.kind = 'user'""",
+            [batch_id, [str(p) for p in public_ids], company_id],
+        )
 
 
 def purge_floor(cutoff: datetime) -> None:
@@ -188,27 +221,10 @@ def measure_page(client, url: str, floor_url: str) -> dict[str, object]:  # type
     }
 
 
-def main() -> int:
-    started = time.perf_counter()
-    print(f"Bench database: {BENCH_DATABASE_URL} (dropped and created again)")
-    recreate_database()
-    configure_django()
-
-    from django.core.management import call_command
-    from django.db import connection
+def measure_pages(seeded: dict[str, object], results: dict[str, object]) -> None:
     from django.test import Client
-    from django.utils import timezone
 
-    call_command("migrate", verbosity=0)
-    from bench import seed
-
-    t0 = time.perf_counter()
-    seeded = seed.seed()
-    seed_seconds = time.perf_counter() - t0
-    print(f"Seeded in {seed_seconds:.1f} s")
     big, partner = seeded["big"], seeded["partner"]
-    results: dict[str, object] = {"seed_seconds": seed_seconds}
-
     client = Client()
     client.force_login(seeded["manager"])
     users_url = f"/companies/{big.public_id}/users/"
@@ -218,19 +234,22 @@ def main() -> int:
         client, users_url + "?q=user1234", floor_users + "?q=user1234"
     )
     results["company_list"] = measure_page(client, "/companies/", f"/floor/companies/{partner.pk}/")
-    print("Pages measured")
 
-    from consumers import invitations, retention
+
+def run_in_rollback(fn: Callable[[], object]) -> Callable[[], object]:
+    def wrapped() -> object:
+        with rolled_back():
+            return fn()
+
+    return wrapped
+
+
+def measure_retention(seeded: dict[str, object], results: dict[str, object]) -> None:
+    from django.utils import timezone
+
+    from consumers import retention
 
     now = timezone.now()
-
-    def run_in_rollback(fn: Callable[[], object]) -> Callable[[], object]:
-        def wrapped() -> object:
-            with rolled_back():
-                return fn()
-
-        return wrapped
-
     results["retention"] = {
         "portal": timed(
             run_in_rollback(lambda: retention.call_history_retention_run(now=now)), SLOW_RUNS
@@ -240,19 +259,26 @@ def main() -> int:
     with rolled_back():
         run = retention.call_history_retention_run(now=now)
     results["retention"]["rows"] = {"anonymized": run.anonymized, "deleted": run.deleted}
-    print("Retention measured")
+
+
+def measure_invitations(seeded: dict[str, object], results: dict[str, object]) -> None:
+    from datetime import timedelta
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from django.utils import timezone
+
+    from consumers import invitations
+
+    now = timezone.now()
 
     def resend_stats(at: datetime) -> dict[str, object]:
         holder: dict[str, object] = {}
 
         def go() -> None:
-            with rolled_back():
-                holder["queries"] = 0
-                from django.test.utils import CaptureQueriesContext
-
-                with CaptureQueriesContext(connection) as ctx:
-                    holder["run"] = invitations.invitation_reminders_send(now=at)
-                holder["queries"] = len(ctx.captured_queries)
+            with rolled_back(), CaptureQueriesContext(connection) as ctx:
+                holder["run"] = invitations.invitation_reminders_send(now=at)
+            holder["queries"] = len(ctx.captured_queries)
 
         timing = timed(go, SLOW_RUNS)
         sent = holder["run"].sent + holder["run"].initial
@@ -261,8 +287,6 @@ def main() -> int:
             "invitations": sent,
             "queries_per_invitation": holder["queries"] / max(sent, 1),
         }
-
-    from datetime import timedelta
 
     results["invitation_resend"] = {
         "full": resend_stats(now),
@@ -273,12 +297,9 @@ def main() -> int:
         holder: dict[str, object] = {}
 
         def go() -> None:
-            with rolled_back():
-                from django.test.utils import CaptureQueriesContext
-
-                with CaptureQueriesContext(connection) as ctx:
-                    holder["purged"] = invitations.invitations_purge(now=at)
-                holder["queries"] = len(ctx.captured_queries)
+            with rolled_back(), CaptureQueriesContext(connection) as ctx:
+                holder["purged"] = invitations.invitations_purge(now=at)
+            holder["queries"] = len(ctx.captured_queries)
 
         timing = timed(go, SLOW_RUNS)
         floor = timed(
@@ -296,63 +317,137 @@ def main() -> int:
         "full": purge_stats(now),
         "smaller": purge_stats(now - timedelta(days=20)),
     }
-    print("Invitation jobs measured")
 
+
+def measure_batch_delete(seeded: dict[str, object], results: dict[str, object]) -> None:
     from consumers import batch as batches
     from consumers.models import Consumer
 
+    big = seeded["big"]
     victims = list(
         Consumer.objects.filter(company=big, kind="user", status="active")
         .order_by("pk")
         .values_list("pk", "public_id")[:10_000]
     )
 
-    def batch_delete() -> None:
-        with rolled_back():
-            job = batches.batch_preview(
-                actor=seeded["manager"],
-                company=big,
-                kind="user",
-                action="delete",
-                consumer_ids=[str(p) for _pk, p in victims],
-            )
-            type(job).objects.filter(pk=job.pk).update(status="queued")
-            done = batches.batch_run(batch_id=job.pk)
-            assert done.succeeded == 10_000, done.succeeded
+    def preview() -> object:
+        return batches.batch_preview(
+            actor=seeded["manager"],
+            company=big,
+            kind="user",
+            action="delete",
+            consumer_ids=[str(p) for _pk, p in victims],
+        )
 
+    def run() -> None:
+        with rolled_back():
+            job = preview()
+            type(job).objects.filter(pk=job.pk).update(status="queued")
+            start = time.perf_counter()
+            done = batches.batch_run(batch_id=job.pk)
+            run_samples.append(time.perf_counter() - start)
+            assert done.succeeded == len(victims), done.succeeded
+
+    run_samples: list[float] = []
+    preview_timing = timed(run_in_rollback(preview), SLOW_RUNS)
+    for _ in range(SLOW_RUNS):
+        run()
     results["batch_delete"] = {
-        "portal": timed(batch_delete, SLOW_RUNS),
+        "portal": stats(run_samples),
         "floor": timed(
             run_in_rollback(lambda: delete_floor([pk for pk, _p in victims])), SLOW_RUNS
         ),
         "items": len(victims),
     }
-    print("Batch delete measured")
+    results["batch_preview"] = {
+        "portal": preview_timing,
+        "floor": timed(
+            run_in_rollback(lambda: preview_floor(big.pk, [p for _pk, p in victims])), SLOW_RUNS
+        ),
+        "items": len(victims),
+    }
 
+
+def measure_handout(seeded: dict[str, object], results: dict[str, object]) -> None:
     from weasyprint import HTML
 
+    from consumers.models import Consumer
     from handouts import services as handouts
 
+    big = seeded["big"]
     html = handouts.handout_render_html(company=big)
     results["handout_pdf"] = {
         "portal": timed(lambda: handouts.handout_render_pdf(company=big), 2),
         "floor": timed(lambda: HTML(string=html, base_url=str(ROOT)).write_pdf(), 2),
         "consumers": Consumer.objects.filter(company=big, status="active").count(),
     }
-    print("Handout measured")
 
-    results["load"] = load_test(seeded, big)
+
+def measure_load(seeded: dict[str, object], results: dict[str, object]) -> None:
+    results["load"] = load_test(seeded, seeded["big"])
+
+
+MEASUREMENTS: dict[str, Callable[[dict[str, object], dict[str, object]], None]] = {
+    "pages": measure_pages,
+    "retention": measure_retention,
+    "invitations": measure_invitations,
+    "batch_delete": measure_batch_delete,
+    "handout": measure_handout,
+    "load": measure_load,
+}
+
+
+def main() -> int:
+    """BENCH_ONLY=pages,batch_delete runs some of the measurements; BENCH_REUSE=1 keeps a
+    database seeded by an earlier run (both are for working on one target: a full `make bench`
+    always seeds afresh and measures everything)."""
+    started = time.perf_counter()
+    only = [m for m in os.environ.get("BENCH_ONLY", "").split(",") if m]
+    unknown = set(only) - set(MEASUREMENTS)
+    if unknown:
+        print(f"BENCH_ONLY: unknown {sorted(unknown)}; choose from {sorted(MEASUREMENTS)}")
+        return 2
+    reuse = os.environ.get("BENCH_REUSE") == "1"
+    if not reuse:
+        print(f"Bench database: {BENCH_DATABASE_URL} (dropped and created again)")
+        recreate_database()
+    configure_django()
+
+    from django.core.management import call_command
+
+    from bench import seed
+
+    call_command("migrate", verbosity=0)
+    seeded = seed.existing() if reuse else None
+    results: dict[str, object] = {}
+    if seeded is None:
+        t0 = time.perf_counter()
+        seeded = seed.seed()
+        results["seed_seconds"] = time.perf_counter() - t0
+        print(f"Seeded in {results['seed_seconds']:.1f} s")
+    else:
+        print(f"Reusing the tenant seeded earlier in {BENCH_DATABASE_URL}")
+
+    for name, measure in MEASUREMENTS.items():
+        if only and name not in only:
+            continue
+        measure(seeded, results)
+        print(f"Measured {name}")
+
     results["total_seconds"] = time.perf_counter() - started
     results["machine"] = machine()
     results["measured_at"] = datetime.now(UTC).isoformat(timespec="seconds")
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "latest.json").write_text(json.dumps(results, indent=2, default=str))
     table, misses = render_table(results)
     print(table)
-    (RESULTS / "latest.md").write_text(table + "\n")
+    if only or reuse:
+        print("\n(partial or reused run: bench/results/latest.* left as they were)")
+    else:
+        RESULTS.mkdir(parents=True, exist_ok=True)
+        (RESULTS / "latest.json").write_text(json.dumps(results, indent=2, default=str))
+        (RESULTS / "latest.md").write_text(table + "\n")
+        print(f"\nWritten {RESULTS / 'latest.json'} in {results['total_seconds']:.0f} s")
     if misses:
         print("\nTargets missed:\n- " + "\n- ".join(misses))
-    print(f"\nWritten {RESULTS / 'latest.json'} in {results['total_seconds']:.0f} s")
     return 0
 
 
@@ -478,6 +573,8 @@ def render_table(r: dict[str, object]) -> tuple[str, list[str]]:
         ("users_search", "Users tab, search"),
         ("company_list", "Company list (500 companies)"),
     ):
+        if key not in r:
+            continue
         m = r[key]
         ratio = m["portal"]["median"] / m["floor"]["median"]
         ok = ratio <= 2 and m["portal"]["median"] < 0.1
@@ -490,8 +587,11 @@ def render_table(r: dict[str, object]) -> tuple[str, list[str]]:
         )
     for key, label, target in (
         ("retention", "Retention job (2M call records)", 1.5),
-        ("batch_delete", "Batch delete, 10,000 users", 1.5),
+        ("batch_delete", "Batch delete, 10,000 users (the confirmed run)", 1.5),
+        ("batch_preview", "Batch preview of that delete (the plan, before confirming)", 1.5),
     ):
+        if key not in r:
+            continue
         m = r[key]
         ratio = m["portal"]["median"] / m["floor"]["median"]
         ok = ratio <= target
@@ -505,6 +605,8 @@ def render_table(r: dict[str, object]) -> tuple[str, list[str]]:
         ("invitation_resend", "Invitation re-send job"),
         ("invitation_purge", "Invitation purge job"),
     ):
+        if key not in r:
+            continue
         m = r[key]
         full, smaller = m["full"], m["smaller"]
         constant = full["queries_per_invitation"] <= smaller["queries_per_invitation"] * 1.05 + 0.01
@@ -528,16 +630,17 @@ def render_table(r: dict[str, object]) -> tuple[str, list[str]]:
             f"{'✓' if constant and within else '✗'} | {full['queries_per_invitation']:.3f} / "
             f"{smaller['queries_per_invitation']:.3f} per invitation |"
         )
-    m = r["handout_pdf"]
-    ratio = m["portal"]["median"] / m["floor"]["median"]
-    ok = ratio <= 1.2
-    if not ok:
-        misses.append(f"Handout PDF: {ratio:.2f}x bare WeasyPrint")
-    lines.append(
-        f"| Handout PDF ({m['consumers']} consumers) | {sec(m['portal'])} | "
-        f"{m['floor']['median']:.2f} s | {ratio:.2f}× | ≤1.2× {'✓' if ok else '✗'} | — |"
-    )
-    load = r["load"]
+    if "handout_pdf" in r:
+        m = r["handout_pdf"]
+        ratio = m["portal"]["median"] / m["floor"]["median"]
+        ok = ratio <= 1.2
+        if not ok:
+            misses.append(f"Handout PDF: {ratio:.2f}x bare WeasyPrint")
+        lines.append(
+            f"| Handout PDF ({m['consumers']} consumers) | {sec(m['portal'])} | "
+            f"{m['floor']['median']:.2f} s | {ratio:.2f}× | ≤1.2× {'✓' if ok else '✗'} | — |"
+        )
+    load = r.get("load", {})
     if "skipped" in load:
         lines.append(f"| Load | {load['skipped']} | | | | |")
     else:
@@ -550,8 +653,9 @@ def render_table(r: dict[str, object]) -> tuple[str, list[str]]:
                 f"{res['requests_per_second']:.0f} req/s, p99 {res['p99_ms']:.0f} ms | | | "
                 f"0 errors {'✓' if ok else '✗ ' + str(res['errors'])} | |"
             )
+    seed = f"Seed: {r['seed_seconds']:.0f} s. " if "seed_seconds" in r else ""
     lines.append(
-        f"\nSeed: {r['seed_seconds']:.0f} s. Machine: {r['machine']['cpu']}, "
+        f"\n{seed}Machine: {r['machine']['cpu']}, "
         f"{r['machine']['cores']} cores, Python {r['machine']['python']}."
     )
     return "\n".join(lines), misses

@@ -181,6 +181,18 @@ def seed() -> dict[str, object]:
     return {"partner": partner, "big": big, "manager": user}
 
 
+def existing() -> dict[str, object] | None:
+    """The tenant a previous seed left behind (BENCH_REUSE=1), or None."""
+    partner = Partner.objects.filter(name="Bench Partner").first()
+    if partner is None:
+        return None
+    return {
+        "partner": partner,
+        "big": Company.objects.get(partner=partner, slug="bigco"),
+        "manager": get_user_model().objects.get(username=MANAGER_EMAIL),
+    }
+
+
 def _sql(sql: str, params: dict[str, object]) -> None:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)

@@ -7,13 +7,14 @@ import csv
 import io
 import logging
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
-from django.db.models import F
+from django.db import connection, transaction
+from django.db.models import F, QuerySet
 from django.utils import timezone
 
+from domains.models import DomainStatus
 from licensing.seats import family_of_consumer_kind, seats_of
 from portal.access import ensure_can_write
 from portal.audit import audit_record
@@ -36,7 +37,7 @@ logger = logging.getLogger(__name__)
 
 MAX_ITEMS = 50_000
 # Items per transaction: big enough to be set-based, small enough to keep locks short.
-CHUNK_SIZE = 500
+CHUNK_SIZE = 2000
 
 
 class BatchInputError(ValidationError):
@@ -73,15 +74,43 @@ def parse_address_list(text: str) -> list[str]:
     return addresses
 
 
+class Candidate(NamedTuple):
+    """What the preview needs of a consumer: read as plain rows, not model objects (a batch
+    can hold 50,000 of them)."""
+
+    id: int
+    address: str
+    kind: str
+    status: str
+    company_id: int
+    domain_status: str | None  # None: no calling domain
+
+
+def _candidates(qs: QuerySet[Any], key: str, prefix: str = "") -> list[tuple[str, Candidate]]:
+    """(the row's `key` column as text, Candidate) for each row of qs; `prefix` leads from the
+    queried model to the consumer."""
+    fields = ("pk", "alias", "domain", "kind", "status", "company_id", "calling_domain__status")
+    out = []
+    for value, pk, alias, domain, kind, status, company_id, domain_status in qs.values_list(
+        key, *(prefix + f for f in fields)
+    ):
+        candidate = Candidate(pk, f"{alias}@{domain}", kind, status, company_id, domain_status)
+        out.append((str(value), candidate))
+    return out
+
+
 def _resolve_addresses(
     company: Company, kind: str, addresses: list[str]
-) -> list[tuple[str, Consumer | None, str]]:
-    rows = {
-        a.address: a.consumer
-        for a in Address.objects.filter(address__in=set(addresses)).select_related("consumer")
-    }
+) -> list[tuple[str, Candidate | None, str]]:
+    rows = dict(
+        _candidates(
+            Address.objects.filter(address__any_of=set(addresses)),
+            key="address",
+            prefix="consumer__",
+        )
+    )
     kind_label = ConsumerKind(kind).label
-    resolved: list[tuple[str, Consumer | None, str]] = []
+    resolved: list[tuple[str, Candidate | None, str]] = []
     seen: set[str] = set()
     for address in addresses:
         if address in seen:
@@ -96,45 +125,75 @@ def _resolve_addresses(
         elif consumer.address != address:
             resolved.append((address, None, "is a personal VMR address: list the user's address"))
         elif consumer.kind != kind:
-            resolved.append(
-                (address, None, f"is a {consumer.get_kind_display()}, not a {kind_label}")
-            )
+            kind_of = ConsumerKind(consumer.kind).label
+            resolved.append((address, None, f"is a {kind_of}, not a {kind_label}"))
         else:
             resolved.append((address, consumer, ""))
     return resolved
 
 
+class PlannedItem(NamedTuple):
+    position: int
+    label: str
+    consumer_id: int | None
+    will_run: bool
+    message: str
+
+
 def _plan(
-    company: Company, action: str, kind: str, resolved: list[tuple[str, Consumer | None, str]]
-) -> list[BatchItem]:
-    items: list[BatchItem] = []
-    reactivating: list[BatchItem] = []
+    company: Company, action: str, kind: str, resolved: list[tuple[str, Candidate | None, str]]
+) -> list[PlannedItem]:
+    plan: dict[int, tuple[str, int | None, bool, str]] = {}
+    reactivating: list[int] = []
     for position, (label, consumer, problem) in enumerate(resolved):
-        item = BatchItem(position=position, label=label, consumer=consumer)
         if consumer is None:
-            item.message = problem
+            plan[position] = (label, None, False, problem)
         elif action == BatchAction.DELETE:
-            item.will_run, item.message = True, "will be deleted"
+            plan[position] = (label, consumer.id, True, "will be deleted")
         elif consumer.status != ConsumerStatus.INACTIVE:
-            item.message = f"already {consumer.get_status_display().lower()}"
-        elif consumer.calling_domain_id and not consumer.calling_domain.is_verified:
-            item.message = "domain not verified"
+            status = ConsumerStatus(consumer.status).label.lower()
+            plan[position] = (label, consumer.id, False, f"already {status}")
+        elif consumer.domain_status not in (None, DomainStatus.VERIFIED):
+            plan[position] = (label, consumer.id, False, "domain not verified")
         else:
-            reactivating.append(item)
-        items.append(item)
+            plan[position] = (label, consumer.id, False, "")
+            reactivating.append(position)
     if reactivating:
         seats = seats_of(company=company, family=family_of_consumer_kind(kind))
         free = None if seats.unlimited else (seats.remaining or 0)
         lacking = 0 if free is None else max(0, len(reactivating) - free)
-        for index, item in enumerate(reactivating):
+        for index, position in enumerate(reactivating):
+            label, consumer_id, _, _ = plan[position]
             if free is None or index < free:
-                item.will_run, item.message = True, "will be reactivated"
+                plan[position] = (label, consumer_id, True, "will be reactivated")
             elif company.evaluation_open:
-                item.will_run = True
-                item.message = f"will be reactivated as a trial until {company.evaluation_ends_on}"
+                until = company.evaluation_ends_on
+                message = f"will be reactivated as a trial until {until}"
+                plan[position] = (label, consumer_id, True, message)
             else:
-                item.message = f"no licence seat left for {lacking} of {len(reactivating)}"
-    return items
+                message = f"no licence seat left for {lacking} of {len(reactivating)}"
+                plan[position] = (label, consumer_id, False, message)
+    return [PlannedItem(position, *plan[position]) for position in range(len(resolved))]
+
+
+def _write_items(batch: BatchJob, items: list[PlannedItem]) -> None:
+    """The plan's rows in one statement on PostgreSQL (arrays unnested: a 10,000-item plan
+    costs a few milliseconds, where model objects cost a second), bulk_create elsewhere."""
+    if connection.vendor != "postgresql":
+        BatchItem.objects.bulk_create(
+            [BatchItem(batch=batch, **item._asdict()) for item in items], batch_size=2000
+        )
+        return
+    columns = list(zip(*items, strict=True)) if items else [[]] * len(PlannedItem._fields)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""INSERT INTO {BatchItem._meta.db_table}
+                    (batch_id, position, label, consumer_id, will_run, message, outcome)
+                SELECT %s, u.position, u.label, u.consumer_id, u.will_run, u.message, %s
+                FROM unnest(%s::integer[], %s::varchar[], %s::bigint[], %s::boolean[],
+                            %s::varchar[]) AS u(position, label, consumer_id, will_run, message)""",
+            [batch.pk, ItemOutcome.PENDING, *(list(column) for column in columns)],
+        )
 
 
 @transaction.atomic
@@ -155,7 +214,7 @@ def batch_preview(
         raise ValidationError({"action": "Choose Delete or Reactivate."})
     if kind not in ConsumerKind.values:
         raise ValidationError("Unknown kind of consumer.")
-    base = Consumer.objects.select_related("calling_domain")
+    resolved: list[tuple[str, Candidate | None, str]]
     if addresses is not None:
         resolved = _resolve_addresses(company, kind, addresses)
     elif matching is not None:
@@ -165,13 +224,16 @@ def batch_preview(
             query=matching.get("q", ""),
             status=matching.get("status", ""),
             pending_only=matching.get("pending") == "1",
-        ).select_related("calling_domain")
-        resolved = [(c.address, c, "") for c in qs[: MAX_ITEMS + 1]]
+        )
+        resolved = [(c.address, c, "") for _, c in _candidates(qs[: MAX_ITEMS + 1], key="pk")]
     else:
         ids = list(dict.fromkeys(consumer_ids or []))
-        found = {
-            str(c.public_id): c for c in base.filter(company=company, kind=kind, public_id__in=ids)
-        }
+        found = dict(
+            _candidates(
+                Consumer.objects.filter(company=company, kind=kind, public_id__any_of=ids),
+                key="public_id",
+            )
+        )
         resolved = [
             (found[i].address, found[i], "") if i in found else (i, None, "not found") for i in ids
         ]
@@ -186,10 +248,7 @@ def batch_preview(
         action=action,
         total=len(resolved),
     )
-    items = _plan(company, action, kind, resolved)
-    for item in items:
-        item.batch = batch
-    BatchItem.objects.bulk_create(items, batch_size=2000)
+    _write_items(batch, _plan(company, action, kind, resolved))
     return batch
 
 
@@ -230,42 +289,52 @@ def batch_cancel(*, actor: Any, batch: BatchJob) -> None:
     )
 
 
-def _run_chunk(batch: BatchJob, chunk: list[BatchItem], actor: Any) -> None:
-    """Run one chunk through the same set-based services the single actions use."""
+def _run_chunk(
+    batch: BatchJob, consumer_ids: dict[int, int | None], actor: Any
+) -> dict[tuple[str, str], list[int]]:
+    """Run one chunk ({item id: consumer id}) through the same set-based services the single
+    actions use. Returns the item ids by (outcome, message)."""
     from . import services
 
-    ids = [item.consumer_id for item in chunk if item.consumer_id is not None]
+    ids = [pk for pk in consumer_ids.values() if pk is not None]
+    outcomes: dict[tuple[str, str], list[int]] = {}
     try:
         if batch.action == BatchAction.DELETE:
             deleted = services.consumers_delete(
                 actor=actor, company=batch.company, consumer_ids=ids
             )
-            for item in chunk:
-                ok = item.consumer_id in deleted
-                item.outcome = ItemOutcome.SUCCEEDED if ok else ItemOutcome.FAILED
-                item.message = "deleted" if ok else "no longer exists"
+            for item_id, consumer_id in consumer_ids.items():
+                key = (
+                    (ItemOutcome.SUCCEEDED, "deleted")
+                    if consumer_id in deleted
+                    else (ItemOutcome.FAILED, "no longer exists")
+                )
+                outcomes.setdefault(key, []).append(item_id)
         else:
             activated, failures = services.consumers_activate(
                 actor=actor, company=batch.company, consumer_ids=ids
             )
-            for item in chunk:
-                if item.consumer_id in activated:
-                    item.outcome = ItemOutcome.SUCCEEDED
-                    item.message = (
-                        "reactivated as a trial" if activated[item.consumer_id] else "reactivated"
-                    )
+            for item_id, consumer_id in consumer_ids.items():
+                if consumer_id in activated:
+                    message = "reactivated as a trial" if activated[consumer_id] else "reactivated"
+                    key = (ItemOutcome.SUCCEEDED, message)
                 else:
-                    item.outcome = ItemOutcome.FAILED
-                    item.message = failures.get(item.consumer_id, "no longer exists")[:300]
+                    reason = failures.get(consumer_id, "no longer exists")[:300]  # type: ignore[arg-type]
+                    key = (ItemOutcome.FAILED, reason)
+                outcomes.setdefault(key, []).append(item_id)
     except (ValidationError, PermissionDenied) as exc:
         reason = " ".join(getattr(exc, "messages", None) or [str(exc)])[:300]
-        for item in chunk:
-            item.outcome, item.message = ItemOutcome.FAILED, reason
+        outcomes = {(ItemOutcome.FAILED, reason): list(consumer_ids)}
+    return outcomes
 
 
 def batch_run(*, batch_id: int) -> BatchJob | None:
     """Run the pending items chunk by chunk. Items are claimed with SKIP LOCKED and stamped,
-    so a second or concurrent run only takes what is left; each chunk is its own transaction."""
+    so a second or concurrent run only takes what is left; each chunk is its own transaction.
+
+    The claim walks the (batch, position) index from where this run's last chunk ended, and
+    the stamp changes no indexed column, so PostgreSQL rewrites the items in place (a HOT
+    update; the table keeps room for it, see migration 0008)."""
     batch = (
         BatchJob.objects.select_related("company__partner", "created_by")
         .filter(pk=batch_id)
@@ -277,29 +346,29 @@ def batch_run(*, batch_id: int) -> BatchJob | None:
         status=BatchStatus.RUNNING, started_at=timezone.now()
     )
     actor = batch.created_by
+    after = -1
     while True:
         with transaction.atomic():
-            chunk = list(
+            claimed = list(
                 BatchItem.objects.select_for_update(skip_locked=True)
-                .filter(batch=batch, outcome=ItemOutcome.PENDING)
-                .order_by("position")[:CHUNK_SIZE]
+                .filter(batch=batch, position__gt=after, outcome=ItemOutcome.PENDING)
+                .order_by("position")
+                .values_list("pk", "position", "consumer_id")[:CHUNK_SIZE]
             )
-            if not chunk:
+            if not claimed:
                 break
+            after = claimed[-1][1]
+            chunk = {pk: consumer_id for pk, _position, consumer_id in claimed}
             try:
                 with transaction.atomic():
-                    _run_chunk(batch, chunk, actor)
+                    outcomes = _run_chunk(batch, chunk, actor)
             except Exception:  # a broken chunk never stops the batch
                 logger.exception("batch %s: chunk failed", batch.pk)
-                for item in chunk:
-                    item.outcome, item.message = ItemOutcome.FAILED, "unexpected error"
-            ok = sum(item.outcome == ItemOutcome.SUCCEEDED for item in chunk)
+                outcomes = {(ItemOutcome.FAILED, "unexpected error"): list(chunk)}
             # One UPDATE per distinct (outcome, message): usually one or two per chunk.
-            groups: dict[tuple[str, str], list[int]] = {}
-            for item in chunk:
-                groups.setdefault((item.outcome, item.message), []).append(item.pk)
-            for (outcome, message), pks in groups.items():
-                BatchItem.objects.filter(pk__in=pks).update(outcome=outcome, message=message)
+            for (outcome, message), pks in outcomes.items():
+                BatchItem.objects.filter(pk__any_of=pks).update(outcome=outcome, message=message)
+            ok = sum(len(pks) for (outcome, _), pks in outcomes.items() if outcome == "succeeded")
             BatchJob.objects.filter(pk=batch.pk).update(
                 processed=F("processed") + len(chunk),
                 succeeded=F("succeeded") + ok,

@@ -310,11 +310,23 @@ class ItemOutcome(models.TextChoices):
 
 
 class BatchItem(models.Model):
-    batch = models.ForeignKey(BatchJob, on_delete=models.CASCADE, related_name="items")
+    # The (batch, position) constraint's index serves lookups by batch: no index of its own.
+    batch = models.ForeignKey(
+        BatchJob, on_delete=models.CASCADE, related_name="items", db_index=False
+    )
     position = models.PositiveIntegerField()
     label = models.CharField(max_length=320)  # the address or input line, as shown in reports
+    # A plain reference, not a constraint: deleting consumers leaves the batch items alone (the
+    # label is what reports show, and ids are never reused). Otherwise every delete would also
+    # rewrite the batch items that name the consumer, which doubled a batch delete's work.
     consumer = models.ForeignKey(
-        Consumer, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        Consumer,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        db_index=False,
+        null=True,
+        blank=True,
+        related_name="+",
     )
     will_run = models.BooleanField(default=False)
     outcome = models.CharField(
@@ -327,7 +339,8 @@ class BatchItem(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["batch", "position"], name="batch_item_position")
         ]
-        indexes = [models.Index(fields=["batch", "outcome", "position"])]
+        # No index on outcome: the run claims items along (batch, position), and stamping an
+        # outcome then changes no indexed column, so PostgreSQL can update the row in place.
 
     def __str__(self) -> str:
         return f"{self.label}: {self.outcome}"

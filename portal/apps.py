@@ -7,3 +7,6 @@ class PortalConfig(AppConfig):
     name = "portal"
     verbose_name = "Tenancy"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from . import lookups  # noqa: F401  (registers the any_of lookup)

@@ -151,6 +151,23 @@ def test_day_boundaries_resend_at_10_and_30_and_purge_at_60(
     assert len(mail.outbox) == 2
 
 
+@pytest.mark.parametrize("expired", [3, 4])
+def test_purge_takes_every_expired_invitation_across_batches(clock, invite, monkeypatch, expired):
+    """Batches of 2: a remainder (3) and an exact multiple (4) are both purged in full, an
+    unexpired invitation and one never sent (expiring from its creation) are handled too."""
+    monkeypatch.setattr(invitations, "PURGE_BATCH_SIZE", 2)
+    old = [invite(email=f"old{i}@example.net", alias=f"expired.{i}") for i in range(expired - 1)]
+    never_sent = invite(email="unsent@example.net", alias="never.sent")
+    Invitation.objects.filter(consumer=never_sent).update(sent_at=None)
+    clock.move_to(T0 + timedelta(days=30))
+    fresh = invite(email="fresh@example.net", alias="fresh.one")
+    clock.move_to(T0 + timedelta(days=61))
+    assert invitations.invitations_purge() == expired
+    assert not Consumer.objects.filter(pk__in=[c.pk for c in [*old, never_sent]]).exists()
+    assert list(Consumer.objects.values_list("pk", flat=True)) == [fresh.pk]
+    assert invitations.invitations_purge() == 0
+
+
 def test_when_both_reminders_are_due_one_email_goes_and_both_are_stamped(
     clock, invite, django_capture_on_commit_callbacks
 ):
