@@ -19,6 +19,7 @@ from domains.services import calling_domain_for_address
 from licensing.seats import seat_take
 from portal.access import ensure_can_write
 from portal.audit import audit_record
+from portal.lookups import any_of_sql
 from portal.models import AuditEvent, Company
 
 from . import tokens
@@ -454,11 +455,7 @@ def delete_with_audit(kinds: dict[int, str], *, actor_id: int | None, action: st
 
 
 def _id_in(column: str, ids: list[int]) -> tuple[str, list[object]]:
-    """`column` is one of ids: one array parameter on PostgreSQL (short to send, quick to
-    plan), an IN list elsewhere."""
-    if connection.vendor == "postgresql":
-        return f"{column} = ANY(%s)", [sorted(ids)]
-    return f"{column} IN ({', '.join(['%s'] * len(ids))})", sorted(ids)
+    return any_of_sql(column, sorted(ids), connection.vendor)
 
 
 def _uuid_text(column: str) -> str:

@@ -5,10 +5,27 @@ embedded demo) it is an IN list."""
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Sequence
 from typing import Any
 
 from django.core.exceptions import EmptyResultSet
 from django.db.models import Field, Lookup
+
+
+def any_of_sql(column: str, values: Sequence[Any], vendor: str) -> tuple[str, list[Any]]:
+    """SQL and parameters for `column` being one of `values`. Integers and UUIDs go as one
+    array literal (they need no quoting, and psycopg's element-by-element array quoting was a
+    tenth of a 10,000-item batch delete); other values as a list psycopg adapts."""
+    if vendor != "postgresql":
+        if not values:
+            raise EmptyResultSet
+        return f"{column} IN ({', '.join(['%s'] * len(values))})", list(values)
+    if all(type(v) is int for v in values):
+        return f"{column} = ANY(%s::bigint[])", ["{" + ",".join(map(str, values)) + "}"]
+    if all(isinstance(v, uuid.UUID) for v in values):
+        return f"{column} = ANY(%s::uuid[])", ["{" + ",".join(map(str, values)) + "}"]
+    return f"{column} = ANY(%s)", [list(values)]
 
 
 @Field.register_lookup
@@ -24,8 +41,5 @@ class AnyOf(Lookup):
         lhs, lhs_params = self.process_lhs(compiler, connection)
         field = self.lhs.output_field
         values = [field.get_db_prep_value(v, connection, prepared=True) for v in self.rhs]
-        if connection.vendor == "postgresql":
-            return f"{lhs} = ANY(%s)", [*lhs_params, values]
-        if not values:
-            raise EmptyResultSet
-        return f"{lhs} IN ({', '.join(['%s'] * len(values))})", [*lhs_params, *values]
+        sql, params = any_of_sql(lhs, values, connection.vendor)
+        return sql, [*lhs_params, *params]
