@@ -78,7 +78,7 @@ def _list(request: HttpRequest, company_id: str, kind: str) -> HttpResponse:
             "company": company,
             "tab": page_info.tab,
             "info": page_info,
-            "page": paginate(request, consumers),
+            "page": paginate(request, consumers, count_with_rows=bool(query)),
             "query": query,
             "status": status if status in ConsumerStatus.values else "",
             "statuses": ConsumerStatus.choices,

@@ -8,7 +8,7 @@ from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.paginator import Page, Paginator
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet, Window
 from django.http import HttpRequest
 
 
@@ -28,11 +28,29 @@ def paginate(
     queryset: QuerySet[Any],
     per_page: int | None = None,
     count: int | None = None,
+    count_with_rows: bool = False,
 ) -> Page:
-    """A page of the queryset. `count`, when the caller already knows it, saves the COUNT."""
-    paginator = Paginator(queryset, per_page or settings.PAGE_SIZE)
+    """A page of the queryset. `count`, when the caller already knows it, saves the COUNT.
+
+    `count_with_rows` fetches the total with the page's rows (COUNT(*) OVER ()), in one query:
+    for a search, whose filter is the expensive part, so that it runs once rather than twice.
+    (An unfiltered list is better served by a separate COUNT, which PostgreSQL answers from an
+    index, and a page that stops after its rows.)"""
+    per_page = per_page or settings.PAGE_SIZE
+    paginator = Paginator(queryset, per_page)
     if count is not None:
         paginator.count = count  # Paginator.count is a cached property
+    elif count_with_rows:
+        try:
+            number = max(1, int(request.GET.get("page") or 1))
+        except ValueError:
+            number = 1
+        start = (number - 1) * per_page
+        rows = list(queryset.annotate(_page_total=Window(Count("*")))[start : start + per_page])
+        if rows:
+            paginator.count = rows[0]._page_total
+            return Page(rows, number, paginator)
+        # Past the end (or nothing matches): Django's usual COUNT and clamping.
     return paginator.get_page(request.GET.get("page"))
 
 

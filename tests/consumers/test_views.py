@@ -124,6 +124,41 @@ def test_list_search_status_filter_sort_and_pagination(personas, paid, login, se
     assert [c.alias for c in last.context["page"]] == ["room-010", "room-011"]
 
 
+def test_search_pages_through_results_with_the_total_in_one_query(personas, login, settings):
+    """A search fetches its page and its total together (the search runs once, not twice), and
+    pages like any list: past the end is the last page, nonsense is the first."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    settings.PAGE_SIZE = 5
+    company = personas.company
+    company.evaluation_ends_on = __import__("datetime").date(2099, 1, 1)
+    company.save()
+    for i in range(12):
+        services.team_vmr_create(
+            actor=personas.regular, company=company, alias=f"match-{i:03}", display_name="M"
+        )
+    services.team_vmr_create(
+        actor=personas.regular, company=company, alias="other-room", display_name="O"
+    )
+    client = login(personas.read_only)
+    with CaptureQueriesContext(connection) as ctx:
+        page = client.get(url("team_vmr_list", company), {"q": "match", "page": 2}).context["page"]
+    assert [c.alias for c in page] == [f"match-{i:03}" for i in range(5, 10)]
+    assert (page.paginator.count, page.paginator.num_pages, page.number) == (12, 3, 2)
+    searches = [q for q in ctx.captured_queries if 'FROM "consumers_consumer"' in q["sql"]]
+    assert len(searches) == 1, [q["sql"] for q in searches]
+    content = client.get(url("team_vmr_list", company), {"q": "match", "page": 2}).content
+    assert b"Page 2 of 3" in content and b"12 in all" in content
+
+    last = client.get(url("team_vmr_list", company), {"q": "match", "page": 99}).context["page"]
+    assert last.number == 3 and [c.alias for c in last] == ["match-010", "match-011"]
+    first = client.get(url("team_vmr_list", company), {"q": "match", "page": "x"}).context["page"]
+    assert first.number == 1 and len(first) == 5
+    none = client.get(url("team_vmr_list", company), {"q": "nothing"}).context["page"]
+    assert none.paginator.count == 0 and list(none) == []
+
+
 @pytest.mark.parametrize("kind", ["user", "team_vmr", "endpoint"])
 def test_list_pages_run_a_constant_number_of_queries(
     personas, login, kind, django_assert_max_num_queries
