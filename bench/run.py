@@ -588,18 +588,24 @@ def render_table(r: dict[str, object]) -> tuple[str, list[str]]:
     for key, label, target in (
         ("retention", "Retention job (2M call records)", 1.5),
         ("batch_delete", "Batch delete, 10,000 users (the confirmed run)", 1.5),
-        ("batch_preview", "Batch preview of that delete (the plan, before confirming)", 1.5),
+        # Not one of the targets (its batch target is the delete): shown so that the
+        # whole batch tool is in the table, the preview beside a one-statement SQL plan.
+        ("batch_preview", "Batch preview of that delete (the plan shown before confirming)", None),
     ):
         if key not in r:
             continue
         m = r[key]
         ratio = m["portal"]["median"] / m["floor"]["median"]
-        ok = ratio <= target
-        if not ok:
-            misses.append(f"{label}: {ratio:.2f}x its SQL floor")
+        if target is None:
+            verdict = "— (shown, no target)"
+        else:
+            ok = ratio <= target
+            verdict = f"≤{target}× {'✓' if ok else '✗'}"
+            if not ok:
+                misses.append(f"{label}: {ratio:.2f}x its SQL floor")
         lines.append(
             f"| {label} | {sec(m['portal'])} | {m['floor']['median']:.2f} s | "
-            f"{ratio:.2f}× | ≤{target}× {'✓' if ok else '✗'} | — |"
+            f"{ratio:.2f}× | {verdict} | — |"
         )
     for key, label in (
         ("invitation_resend", "Invitation re-send job"),
