@@ -36,8 +36,11 @@ from .models import (
 logger = logging.getLogger(__name__)
 
 MAX_ITEMS = 50_000
-# Items per transaction: big enough to be set-based, small enough to keep locks short.
-CHUNK_SIZE = 2000
+# Items per transaction: big enough to be set-based, small enough to keep locks short. A chunk
+# costs about 10 ms of fixed work whatever its size (claim, lock, stamps); an endpoint brings its
+# call history (hundreds of rows each), so endpoints go in smaller chunks.
+CHUNK_SIZE = 5000
+ENDPOINT_CHUNK_SIZE = 500
 
 
 class BatchInputError(ValidationError):
@@ -343,6 +346,7 @@ def batch_run(*, batch_id: int) -> BatchJob | None:
         status=BatchStatus.RUNNING, started_at=timezone.now()
     )
     actor = batch.created_by
+    size = ENDPOINT_CHUNK_SIZE if batch.kind == ConsumerKind.ENDPOINT else CHUNK_SIZE
     after = -1
     while True:
         with transaction.atomic():
@@ -350,7 +354,7 @@ def batch_run(*, batch_id: int) -> BatchJob | None:
                 BatchItem.objects.select_for_update(skip_locked=True)
                 .filter(batch=batch, position__gt=after, outcome=ItemOutcome.PENDING)
                 .order_by("position")
-                .values_list("pk", "position", "consumer_id")[:CHUNK_SIZE]
+                .values_list("pk", "position", "consumer_id")[:size]
             )
             if not claimed:
                 break

@@ -248,6 +248,54 @@ def test_progress_fragment_polls_until_done_and_rerun_is_harmless(personas, logi
     assert list(BatchItem.objects.values_list("outcome", "message")) == before
 
 
+def test_endpoints_go_in_smaller_chunks_with_their_call_history(personas, monkeypatch):
+    from django.utils import timezone
+
+    from consumers.models import CallRecord
+
+    paid = personas.company
+    add_licence(paid, LicenseKind.ROOM, 5)
+
+    monkeypatch.setattr(batches, "ENDPOINT_CHUNK_SIZE", 2)
+    monkeypatch.setattr(batches, "CHUNK_SIZE", 1000)
+    endpoints = [
+        services.endpoint_create(
+            actor=personas.regular, company=paid, alias=f"ep-batch{i}", display_name=f"E{i}"
+        )
+        for i in range(5)
+    ]
+    CallRecord.objects.bulk_create(
+        [
+            CallRecord(consumer=ep, started_at=timezone.now(), direction="in")
+            for ep in endpoints
+            for _ in range(3)
+        ]
+    )
+    batch = batches.batch_preview(
+        actor=personas.regular,
+        company=paid,
+        kind="endpoint",
+        action="delete",
+        consumer_ids=[str(ep.public_id) for ep in endpoints],
+    )
+    batches.batch_confirm(actor=personas.regular, batch=batch)
+    chunks = []
+    real_run_chunk = batches._run_chunk
+    monkeypatch.setattr(
+        batches,
+        "_run_chunk",
+        lambda batch, chunk, actor: (
+            chunks.append(len(chunk)) or real_run_chunk(batch, chunk, actor)
+        ),
+    )
+    batch = batches.batch_run(batch_id=batch.pk)
+    assert chunks == [2, 2, 1]
+    assert (batch.status, batch.succeeded) == ("done", 5)
+    assert not Consumer.objects.filter(kind="endpoint").exists()
+    assert not CallRecord.objects.exists()
+    connection.check_constraints()
+
+
 def test_items_fail_independently(personas, monkeypatch):
     rooms = make_rooms(personas, 3)
     batch = batches.batch_preview(
