@@ -7,8 +7,10 @@ from __future__ import annotations
 from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.http import HttpRequest, HttpResponse
-from django.template import Context, Template
+from django.template import Context, Template, engines
 from django.urls import include, path
+
+from portal.access import partner_view
 
 TABLE = Template(
     "<table>{% for r in rows %}<tr>{% for c in r %}<td>{{ c }}</td>{% endfor %}</tr>"
@@ -57,7 +59,27 @@ def companies_floor(request: HttpRequest, partner_id: int) -> HttpResponse:
     return _render(COMPANIES_SQL, [partner_id])
 
 
+# The company list's floor with the portal's layers added one at a time, to show where the
+# page's time goes: the access check (membership and role), then the layout (base.html).
+@partner_view()
+def companies_floor_with_access(request: HttpRequest, partner_id: int) -> HttpResponse:
+    return _render(COMPANIES_SQL, [partner_id])
+
+
+IN_LAYOUT = engines["django"].from_string(
+    '{% extends "base.html" %}{% block content %}{{ table }}{% endblock %}'
+)
+
+
+@partner_view()
+def companies_floor_in_layout(request: HttpRequest, partner_id: int) -> HttpResponse:
+    table = _render(COMPANIES_SQL, [partner_id]).content.decode()
+    return HttpResponse(IN_LAYOUT.render({"table": table}, request))
+
+
 urlpatterns = [
+    path("floor/companies/<int:partner_id>/with-access/", companies_floor_with_access),
+    path("floor/companies/<int:partner_id>/in-layout/", companies_floor_in_layout),
     path("floor/users/<int:company_id>/", users_floor),
     path("floor/companies/<int:partner_id>/", companies_floor),
     path("", include("portal.urls")),

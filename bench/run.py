@@ -233,7 +233,17 @@ def measure_pages(seeded: dict[str, object], results: dict[str, object]) -> None
     results["users_search"] = measure_page(
         client, users_url + "?q=user1234", floor_users + "?q=user1234"
     )
-    results["company_list"] = measure_page(client, "/companies/", f"/floor/companies/{partner.pk}/")
+    floor_companies = f"/floor/companies/{partner.pk}/"
+    results["company_list"] = measure_page(client, "/companies/", floor_companies)
+    results["company_list"]["steps"] = {
+        name: timed(lambda url=url: client.get(url), RUNS * 4)
+        for name, url in (
+            ("floor", floor_companies),
+            ("floor + access check", floor_companies + "with-access/"),
+            ("floor + access check + layout", floor_companies + "in-layout/"),
+            ("the page", "/companies/"),
+        )
+    }
 
 
 def run_in_rollback(fn: Callable[[], object]) -> Callable[[], object]:
@@ -585,6 +595,7 @@ def render_table(r: dict[str, object]) -> tuple[str, list[str]]:
             f"{ratio:.2f}× | ≤2×, <100 ms {'✓' if ok else '✗'} | {m['queries']} "
             f"(floor {m['floor_queries']}) |"
         )
+    steps = r.get("company_list", {}).get("steps")
     for key, label, target in (
         ("retention", "Retention job (2M call records)", 1.5),
         ("batch_delete", "Batch delete, 10,000 users (the confirmed run)", 1.5),
@@ -659,6 +670,12 @@ def render_table(r: dict[str, object]) -> tuple[str, list[str]]:
                 f"{res['requests_per_second']:.0f} req/s, p99 {res['p99_ms']:.0f} ms | | | "
                 f"0 errors {'✓' if ok else '✗ ' + str(res['errors'])} | |"
             )
+    if steps:
+        lines.append(
+            "\nCompany list, layer by layer (median server time): "
+            + " → ".join(f"{name} {t['median'] * 1000:.1f} ms" for name, t in steps.items())
+            + "."
+        )
     seed = f"Seed: {r['seed_seconds']:.0f} s. " if "seed_seconds" in r else ""
     lines.append(
         f"\n{seed}Machine: {r['machine']['cpu']}, "
