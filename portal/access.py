@@ -11,6 +11,7 @@ from functools import wraps
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
@@ -29,11 +30,16 @@ View = Callable[..., HttpResponse]
 def membership_of(user: AbstractBaseUser | AnonymousUser) -> PartnerMembership | None:
     if not user.is_authenticated or not user.is_active:
         return None
-    # One query for the membership and its partner, remembered for the rest of the request.
+    # The signed-in user comes with its membership and partner (portal.auth); any other user
+    # costs one query for both, remembered for the rest of the request.
     if not hasattr(user, "_portal_membership"):
-        user._portal_membership = (  # type: ignore[union-attr]
-            PartnerMembership.objects.select_related("partner").filter(user=user).first()
-        )
+        if get_user_model().membership.is_cached(user):  # type: ignore[attr-defined]
+            membership = getattr(user, "membership", None)
+        else:
+            membership = (
+                PartnerMembership.objects.select_related("partner").filter(user=user).first()
+            )
+        user._portal_membership = membership  # type: ignore[union-attr]
     return user._portal_membership  # type: ignore[union-attr]
 
 

@@ -167,7 +167,7 @@ MIDDLEWARE = [
 
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",  # sign-in throttling first
-    "django.contrib.auth.backends.ModelBackend",
+    "portal.auth.PortalModelBackend",  # ModelBackend, with the membership loaded with the user
 ]
 
 ROOT_URLCONF = "portal.urls"

@@ -44,3 +44,20 @@ def test_password_reset_sends_text_and_html_and_reveals_nothing(personas, client
 def test_ops_staff_without_partner_get_404_in_the_portal(personas, login):
     client = login(personas.ops)
     assert client.get(reverse("portal:company_list")).status_code == 404
+
+
+def test_the_signed_in_user_comes_with_its_membership_in_one_query(personas, client):
+    """Every page needs the membership and partner: the sign-in backend loads them with the
+    user, so no page asks for them separately."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.post(reverse("login"), {"username": "regular@a.example", "password": "pw-test-123"})
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(reverse("portal:company_list"))
+    assert response.status_code == 200
+    assert response.context["membership"].partner == personas.partner
+    membership_queries = [q["sql"] for q in ctx.captured_queries if "partnermembership" in q["sql"]]
+    assert len(membership_queries) == 1
+    assert 'FROM "auth_user"' in membership_queries[0]
+    assert "portal_partner" in membership_queries[0]
