@@ -146,37 +146,39 @@ class PlannedItem(NamedTuple):
 def _plan(
     company: Company, action: str, kind: str, resolved: list[tuple[str, Candidate | None, str]]
 ) -> list[PlannedItem]:
-    plan: dict[int, tuple[str, int | None, bool, str]] = {}
-    reactivating: list[int] = []
+    plan: list[PlannedItem] = []
+    reactivating: list[int] = []  # positions waiting for the seat decision
     for position, (label, consumer, problem) in enumerate(resolved):
+        item = PlannedItem(position, label, consumer.id if consumer else None, False, problem)
         if consumer is None:
-            plan[position] = (label, None, False, problem)
+            pass
         elif action == BatchAction.DELETE:
-            plan[position] = (label, consumer.id, True, "will be deleted")
+            item = item._replace(will_run=True, message="will be deleted")
         elif consumer.status != ConsumerStatus.INACTIVE:
             status = ConsumerStatus(consumer.status).label.lower()
-            plan[position] = (label, consumer.id, False, f"already {status}")
+            item = item._replace(message=f"already {status}")
         elif consumer.domain_status not in (None, DomainStatus.VERIFIED):
-            plan[position] = (label, consumer.id, False, "domain not verified")
+            item = item._replace(message="domain not verified")
         else:
-            plan[position] = (label, consumer.id, False, "")
             reactivating.append(position)
+        plan.append(item)
     if reactivating:
         seats = seats_of(company=company, family=family_of_consumer_kind(kind))
         free = None if seats.unlimited else (seats.remaining or 0)
         lacking = 0 if free is None else max(0, len(reactivating) - free)
         for index, position in enumerate(reactivating):
-            label, consumer_id, _, _ = plan[position]
             if free is None or index < free:
-                plan[position] = (label, consumer_id, True, "will be reactivated")
+                change = {"will_run": True, "message": "will be reactivated"}
             elif company.evaluation_open:
                 until = company.evaluation_ends_on
-                message = f"will be reactivated as a trial until {until}"
-                plan[position] = (label, consumer_id, True, message)
+                change = {
+                    "will_run": True,
+                    "message": f"will be reactivated as a trial until {until}",
+                }
             else:
-                message = f"no licence seat left for {lacking} of {len(reactivating)}"
-                plan[position] = (label, consumer_id, False, message)
-    return [PlannedItem(position, *plan[position]) for position in range(len(resolved))]
+                change = {"message": f"no licence seat left for {lacking} of {len(reactivating)}"}
+            plan[position] = plan[position]._replace(**change)
+    return plan
 
 
 def _write_items(batch: BatchJob, items: list[PlannedItem]) -> None:
@@ -369,7 +371,11 @@ def batch_run(*, batch_id: int) -> BatchJob | None:
             # One UPDATE per distinct (outcome, message): usually one or two per chunk.
             for (outcome, message), pks in outcomes.items():
                 BatchItem.objects.filter(pk__any_of=pks).update(outcome=outcome, message=message)
-            ok = sum(len(pks) for (outcome, _), pks in outcomes.items() if outcome == "succeeded")
+            ok = sum(
+                len(pks)
+                for (outcome, _), pks in outcomes.items()
+                if outcome == ItemOutcome.SUCCEEDED
+            )
             BatchJob.objects.filter(pk=batch.pk).update(
                 processed=F("processed") + len(chunk),
                 succeeded=F("succeeded") + ok,
