@@ -17,29 +17,32 @@ COMPANY_SORTS = {
 }
 
 
-def company_list(
+# What the company list shows of each company; loading only these keeps the page's rows light.
+COMPANY_LIST_FIELDS = (
+    "public_id",
+    "name",
+    "reference",
+    "contact_name",
+    "contact_email",
+    "evaluation_ends_on",
+)
+
+
+def company_directory(
     *, partner: Partner, query: str = "", state: str = "", sort: str = "name"
-) -> QuerySet[Company]:
-    qs = Company.objects.filter(partner=partner).with_state().search(query)
-    if state in CompanyState.values:
-        qs = qs.filter(state_code=state)
-    return qs.order_by(*COMPANY_SORTS.get(sort, COMPANY_SORTS["name"]))
+) -> tuple[QuerySet[Company], dict[str, int]]:
+    """The company list: its rows (a queryset, for the paginator) and the companies per state
+    for its tabs (counted at once, in one GROUP BY query, with the search applied).
 
-
-def company_state_counts(*, partner: Partner, query: str = "") -> dict[str, int]:
-    """Companies per state for the tabs, in one GROUP BY query."""
-    rows = (
-        Company.objects.filter(partner=partner)
-        .with_state()
-        .search(query)
-        .order_by()
-        .values("state_code")
-        .annotate(n=Count("id"))
-    )
+    Both come from one base queryset, so that the state annotation is built once."""
+    base = Company.objects.filter(partner=partner).with_state().search(query)
     counts = dict.fromkeys(CompanyState.values, 0)
-    counts.update({row["state_code"]: row["n"] for row in rows})
+    counts.update(base.order_by().values_list("state_code").annotate(n=Count("id")))
     counts["all"] = sum(counts.values())
-    return counts
+    rows = base.only(*COMPANY_LIST_FIELDS)
+    if state in CompanyState.values:
+        rows = rows.filter(state_code=state)
+    return rows.order_by(*COMPANY_SORTS.get(sort, COMPANY_SORTS["name"])), counts
 
 
 def company_activity(*, company: Company) -> QuerySet[AuditEvent]:

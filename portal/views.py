@@ -24,8 +24,9 @@ def company_list(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "").strip()
     state = request.GET.get("state", "")
     sort = request.GET.get("sort", "name")
-    companies = selectors.company_list(partner=request.partner, query=query, state=state, sort=sort)
-    counts = selectors.company_state_counts(partner=request.partner, query=query)
+    companies, counts = selectors.company_directory(
+        partner=request.partner, query=query, state=state, sort=sort
+    )
     state = state if state in CompanyState.values else ""
     return render(
         request,

@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+import html
+import re
 from datetime import timedelta
+from urllib.parse import urljoin
 
 import pytest
 from django.core.exceptions import PermissionDenied
@@ -65,6 +68,22 @@ def test_company_list_shows_only_own_companies_with_state(personas, login):
     assert b"Acme A" in response.content
     assert b"Bravo B" not in response.content
     assert b"Trial (Open)" in response.content
+
+
+def test_company_list_rows_link_to_each_company(personas, login):
+    """The rows' links are relative to the list: followed from any page of it, with any
+    search or sort, each opens its own company."""
+    client = login(personas.read_only)
+    url = reverse("portal:company_list")
+    for params in ({}, {"q": "acme", "sort": "-name", "page": 1}):
+        response = client.get(url, params)
+        hrefs = re.findall(r'<td><a href="([^"]+)">([^<]+)</a>', response.content.decode())
+        assert hrefs, "no company rows"
+        for href, name in hrefs:
+            target = urljoin(response.wsgi_request.get_full_path(), href)
+            company = Company.objects.get(partner=personas.partner, name=html.unescape(name))
+            assert target == reverse("portal:company_detail", args=[company.public_id])
+            assert client.get(target, follow=True).context["company"] == company
 
 
 def test_company_list_search_tabs_and_pagination(personas, login, settings):
