@@ -9,4 +9,7 @@ class PortalConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from . import lookups  # noqa: F401  (registers the any_of lookup)
+        from . import (
+            lookups,  # noqa: F401  (registers the any_of lookup)
+            signals,  # noqa: F401  (drops cached tab counts on changes)
+        )

@@ -4,7 +4,9 @@ number of queries however many rows there are."""
 from __future__ import annotations
 
 from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
 
+from .counts_cache import company_counts
 from .models import AuditEvent, Company, CompanyState, Partner, PartnerMembership
 
 COMPANY_SORTS = {
@@ -32,13 +34,21 @@ def company_directory(
     *, partner: Partner, query: str = "", state: str = "", sort: str = "name"
 ) -> tuple[QuerySet[Company], dict[str, int]]:
     """The company list: its rows (a queryset, for the paginator) and the companies per state
-    for its tabs (counted at once, in one GROUP BY query, with the search applied).
+    for its tabs, with the search applied.
 
-    Both come from one base queryset, so that the state annotation is built once."""
-    base = Company.objects.filter(partner=partner).with_state().search(query)
-    counts = dict.fromkeys(CompanyState.values, 0)
-    counts.update(base.order_by().values_list("state_code").annotate(n=Count("id")))
-    counts["all"] = sum(counts.values())
+    Both come from one base queryset, so that the state annotation is built once. The counts
+    of the unsearched list come from the cache while nothing they depend on changes
+    (portal.counts_cache); a search counts its own, in one GROUP BY query."""
+    today = timezone.localdate()
+    base = Company.objects.filter(partner=partner).with_state(today).search(query)
+
+    def count() -> dict[str, int]:
+        counts = dict.fromkeys(CompanyState.values, 0)
+        counts.update(base.order_by().values_list("state_code").annotate(n=Count("id")))
+        counts["all"] = sum(counts.values())
+        return counts
+
+    counts = count() if query.strip() else company_counts(partner.public_id, today, count)
     rows = base.only(*COMPANY_LIST_FIELDS)
     if state in CompanyState.values:
         rows = rows.filter(state_code=state)

@@ -1,0 +1,60 @@
+"""The company list's tab counts (companies per state), kept in the cache between requests.
+
+Counting needs the state of every company, which is most of the list page's own time. The
+counts change only when one of the partner's companies or licences changes, or at midnight
+(a licence starts or ends, an evaluation runs out). So they are stored under the day and a
+token per partner, and any change to a company or licence drops its partner's token
+(portal.signals): the next view makes a new token and counts afresh.
+
+A token is random and never reused, so a token evicted from the cache cannot bring back old
+counts. The token is dropped when the change is saved and again once it commits: a view that
+counted in between (seeing the data from before the change) stored its counts under a token
+nobody reads again.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterable
+from datetime import date
+
+from django.core.cache import cache
+from django.db import transaction
+
+# Counts are dropped on every change; the timeout only bounds how long unused ones stay.
+COUNTS_TIMEOUT = 60 * 60
+TOKEN_TIMEOUT = 24 * 60 * 60
+
+
+def _token_key(partner_public_id: uuid.UUID | str) -> str:
+    return f"company-counts-token:{partner_public_id}"
+
+
+def _token(partner_public_id: uuid.UUID) -> str:
+    key = _token_key(partner_public_id)
+    token = cache.get(key)
+    if token is None:
+        token = uuid.uuid4().hex
+        if not cache.add(key, token, TOKEN_TIMEOUT):  # another view made one first
+            token = cache.get(key) or token
+    return token
+
+
+def company_counts(
+    partner_public_id: uuid.UUID, day: date, count: Callable[[], dict[str, int]]
+) -> dict[str, int]:
+    """The partner's tab counts for the day: from the cache, or `count()`ed and stored."""
+    key = f"company-counts:{partner_public_id}:{_token(partner_public_id)}:{day.isoformat()}"
+    counts = cache.get(key)
+    if counts is None:
+        counts = count()
+        cache.set(key, counts, COUNTS_TIMEOUT)
+    return counts
+
+
+def forget_company_counts(partner_public_ids: Iterable[uuid.UUID]) -> None:
+    """Drop the partners' counts: now, and once the current transaction commits."""
+    keys = [_token_key(public_id) for public_id in set(partner_public_ids)]
+    if keys:
+        cache.delete_many(keys)
+        transaction.on_commit(lambda: cache.delete_many(keys))
