@@ -2,14 +2,16 @@
 
 Counting needs the state of every company, which is most of the list page's own time. The
 counts change only when one of the partner's companies or licences changes, or at midnight
-(a licence starts or ends, an evaluation runs out). So they are stored under the day and a
-token per partner, and any change to a company or licence drops its partner's token
-(portal.signals): the next view makes a new token and counts afresh.
+(a licence starts or ends, an evaluation runs out). So each partner has a token in the cache,
+and its counts are stored with the token and the day they were counted for; any change to a
+company or licence drops its partner's token (portal.signals), and counts stored with another
+token than the current one, or for another day, are counted afresh. A view reads both in one
+round trip.
 
 A token is random and never reused, so a token evicted from the cache cannot bring back old
 counts. The token is dropped when the change is saved and again once it commits: a view that
-counted in between (seeing the data from before the change) stored its counts under a token
-nobody reads again.
+counted in between (seeing the data from before the change) stored its counts with a token
+that is no longer current.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from datetime import date
 from django.core.cache import cache
 from django.db import transaction
 
-# Counts are dropped on every change; the timeout only bounds how long unused ones stay.
+# Counts are superseded on every change; the timeouts only bound how long unused ones stay.
 COUNTS_TIMEOUT = 60 * 60
 TOKEN_TIMEOUT = 24 * 60 * 60
 
@@ -30,25 +32,21 @@ def _token_key(partner_public_id: uuid.UUID | str) -> str:
     return f"company-counts-token:{partner_public_id}"
 
 
-def _token(partner_public_id: uuid.UUID) -> str:
-    key = _token_key(partner_public_id)
-    token = cache.get(key)
-    if token is None:
-        token = uuid.uuid4().hex
-        if not cache.add(key, token, TOKEN_TIMEOUT):  # another view made one first
-            token = cache.get(key) or token
-    return token
-
-
 def company_counts(
     partner_public_id: uuid.UUID, day: date, count: Callable[[], dict[str, int]]
 ) -> dict[str, int]:
     """The partner's tab counts for the day: from the cache, or `count()`ed and stored."""
-    key = f"company-counts:{partner_public_id}:{_token(partner_public_id)}:{day.isoformat()}"
-    counts = cache.get(key)
-    if counts is None:
-        counts = count()
-        cache.set(key, counts, COUNTS_TIMEOUT)
+    token_key, counts_key = _token_key(partner_public_id), f"company-counts:{partner_public_id}"
+    cached = cache.get_many([token_key, counts_key])
+    token, stored = cached.get(token_key), cached.get(counts_key)
+    if token is not None and stored is not None and stored[:2] == (token, day.isoformat()):
+        return stored[2]
+    if token is None:
+        token = uuid.uuid4().hex
+        if not cache.add(token_key, token, TOKEN_TIMEOUT):  # another view made one first
+            token = cache.get(token_key) or token
+    counts = count()
+    cache.set(counts_key, (token, day.isoformat(), counts), COUNTS_TIMEOUT)
     return counts
 
 

@@ -135,3 +135,17 @@ def test_counts_stored_while_a_change_commits_are_dropped_when_it_commits(
         company_counts(partner.public_id, today, lambda: {"all": -1})
     # ... under a token that the commit dropped.
     assert company_counts(partner.public_id, today, lambda: {"all": 1}) == {"all": 1}
+
+
+def test_counts_stored_late_by_a_slow_view_are_not_served(personas):
+    """A view that counted before a change but stores after a newer view: its counts carry the
+    token the change dropped, so the next view counts again."""
+    partner, today = personas.partner, timezone.localdate()
+
+    def slow_count() -> dict[str, int]:
+        Company.objects.create(partner=partner, name="Meanwhile", contact_email="m@x.example")
+        assert company_counts(partner.public_id, today, lambda: {"all": 2}) == {"all": 2}
+        return {"all": 1}  # what the slow view saw before the change
+
+    assert company_counts(partner.public_id, today, slow_count) == {"all": 1}
+    assert company_counts(partner.public_id, today, lambda: {"all": 2}) == {"all": 2}
