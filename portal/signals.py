@@ -1,5 +1,8 @@
 """Changes that a company's state depends on drop its partner's cached tab counts
-(portal.counts_cache). Receivers, so that Django admin and every service are covered alike."""
+(portal.counts_cache). Receivers, so that Django admin and every service are covered alike.
+
+Writes that send no model signals (bulk_create, QuerySet.update) of companies, or of their
+licences or evaluation dates, must call `forget_company_counts` themselves; none does today."""
 
 from __future__ import annotations
 
