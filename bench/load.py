@@ -1,0 +1,124 @@
+"""The load test: wrk against gunicorn on loopback, on the company list and the users tab."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from bench.config import LOAD_SECONDS, ROOT
+
+
+def measure_load(seeded: dict[str, object], results: dict[str, object]) -> None:
+    results["load"] = load_test(seeded, seeded["big"])
+
+
+def load_test(seeded: dict[str, object], big) -> dict[str, object]:  # type: ignore[no-untyped-def]
+    """wrk against gunicorn on loopback for LOAD_SECONDS per page."""
+    if shutil.which("wrk") is None:
+        return {"skipped": "wrk is not installed (apt-get install -y wrk)"}
+    pages = {"company_list": "/companies/", "users_tab": f"/companies/{big.public_id}/users/"}
+    port = free_port()
+    with gunicorn(port):
+        cookie = session_cookie(seeded["manager"])
+        return {
+            name: run_wrk(f"http://127.0.0.1:{port}{path}", cookie) for name, path in pages.items()
+        }
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def gunicorn(port: int) -> Iterator[None]:
+    """The portal served by gunicorn on `port` for as long as the block runs."""
+    env = {**os.environ, "ALLOWED_HOSTS": "127.0.0.1", "SITE_URL": f"http://127.0.0.1:{port}"}
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "portal.wsgi",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            "3",
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
+        start_new_session=True,
+    )
+    try:
+        wait_for_port(port)
+        yield
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
+
+
+def wait_for_port(port: int) -> None:
+    for _ in range(100):
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                break
+        except OSError:
+            time.sleep(0.1)
+
+
+def session_cookie(user) -> str:  # type: ignore[no-untyped-def]
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    return f"sessionid={client.cookies['sessionid'].value}"
+
+
+def run_wrk(url: str, cookie: str) -> dict[str, object]:
+    result = subprocess.run(
+        [
+            "wrk",
+            "-t2",
+            "-c8",
+            f"-d{LOAD_SECONDS}s",
+            "--latency",
+            "-H",
+            f"Cookie: {cookie}",
+            url,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=LOAD_SECONDS + 60,
+    )
+    return parse_wrk(result.stdout)
+
+
+def parse_wrk(text: str) -> dict[str, object]:
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
+    p99 = unit_ms(re.search(r"\s99%\s+(\S+)", text).group(1))
+    requests = int(re.search(r"(\d+) requests in", text).group(1))
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
+    socket_errors = re.search(
+        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", text
+    )
+    errors = (int(non2xx.group(1)) if non2xx else 0) + (
+        sum(int(x) for x in socket_errors.groups()) if socket_errors else 0
+    )
+    return {"requests_per_second": rps, "p99_ms": p99, "requests": requests, "errors": errors}
+
+
+def unit_ms(value: str) -> float:
+    """A wrk latency ("812.50us", "4.20ms", "1.02s") in milliseconds."""
+    number, unit = re.match(r"([\d.]+)(us|ms|s)", value).groups()
+    return float(number) * {"us": 0.001, "ms": 1, "s": 1000}[unit]
