@@ -8,9 +8,8 @@ from datetime import datetime
 
 
 def retention_floor(now: datetime) -> None:
-    from django.db import connection
-
     from consumers.retention import retention_cutoff
+    from django.db import connection
 
     cutoff = retention_cutoff(now)
     with connection.cursor() as cursor:

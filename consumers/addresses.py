@@ -1,6 +1,8 @@
 """The one place that validates and normalises the local part of an address (the alias).
 
-Every path that sets an alias (forms, services, batch, admin, import) calls normalize_alias.
+Every path that sets an alias (forms, services, bulk import, admin, API) calls
+`normalize_alias_for`, which derives "is the address on a hosted domain" from the domain the
+address is on, never from a default.
 """
 
 from __future__ import annotations
@@ -8,6 +10,8 @@ from __future__ import annotations
 import re
 
 from django.core.exceptions import ValidationError
+
+from domains.names import is_service_domain
 
 MIN_SHARED_DOMAIN_LENGTH = 6
 # Leaves room for the personal VMR suffix ".vmr" within the 64 characters of a local part.
@@ -61,3 +65,11 @@ def normalize_alias(value: str, *, hosted_domain: bool) -> str:
             code="min_length",
         )
     return alias
+
+
+def normalize_alias_for(value: str, *, domain: str) -> str:
+    """`normalize_alias` for an address on `domain`, its errors keyed by the "alias" field."""
+    try:
+        return normalize_alias(value, hosted_domain=not is_service_domain(domain))
+    except ValidationError as exc:
+        raise ValidationError({"alias": exc.messages}, code=exc.error_list[0].code) from None

@@ -5,28 +5,23 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 
 from . import services
+from .addresses import normalize_alias_for
 from .models import Address, Consumer, EndpointSettings, Invitation, TeamVmrSettings
 
 
 class ConsumerAdminForm(forms.ModelForm):
-    """Ops edit through the same service as the portal: the alias goes through
-    normalize_alias, the domain never changes."""
+    """Ops edit through the same rules as the portal: the alias goes through
+    normalize_alias_for (on the consumer's own domain), the domain never changes."""
 
     class Meta:
         model = Consumer
         fields = ["alias", "display_name", "cost_centre", "description_tag"]
 
-    def clean(self):  # type: ignore[no-untyped-def]
-        cleaned = super().clean()
-        hosted = self.instance.calling_domain.is_hosted if self.instance.calling_domain else True
-        if "alias" in cleaned:
-            try:
-                cleaned["alias"] = services.normalize_alias_for_field(
-                    cleaned["alias"], hosted=hosted
-                )
-            except ValidationError as exc:
-                self.add_error("alias", exc.error_dict["alias"])
-        return cleaned
+    def clean_alias(self) -> str:
+        try:
+            return normalize_alias_for(self.cleaned_data["alias"], domain=self.instance.domain)
+        except ValidationError as exc:
+            raise forms.ValidationError(exc.message_dict["alias"]) from None
 
 
 @admin.register(Consumer)
@@ -62,30 +57,31 @@ class ConsumerAdmin(admin.ModelAdmin):
         services.consumer_delete(actor=request.user, consumer=obj)
 
 
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Rows that only the portal's services write: ops may look, not add."""
+
+    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+        return False
+
+
 @admin.register(Address)
-class AddressAdmin(admin.ModelAdmin):
+class AddressAdmin(ReadOnlyAdmin):
     list_display = ["address", "purpose", "consumer"]
     list_filter = ["purpose"]
     search_fields = ["address"]
     raw_id_fields = ["consumer"]
-
-    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
-        return False
 
     def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
         return False
 
 
 @admin.register(Invitation)
-class InvitationAdmin(admin.ModelAdmin):
+class InvitationAdmin(ReadOnlyAdmin):
     list_display = ["consumer", "sent_at", "first_reminder_at", "second_reminder_at", "accepted_at"]
     list_filter = ["accepted_at", "sent_at"]
     search_fields = ["email", "consumer__alias"]
     raw_id_fields = ["consumer"]
     exclude = ["token_nonce", "token_hash"]
-
-    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
-        return False
 
 
 @admin.register(TeamVmrSettings)

@@ -1,42 +1,22 @@
+"""The batch tool's pages: start a batch (preview), follow it, confirm or cancel it, report."""
+
 from __future__ import annotations
 
-import csv
-
-from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from portal.access import get_company, partner_view
+from portal.csvexport import csv_response
 from portal.web import add_service_errors, paginate, querystring_without
 
-from . import batch as batches
-from .models import BatchAction, ConsumerKind, ItemOutcome
+from . import exports, selectors
+from .forms import BatchForm
+from .models import BatchAction, ConsumerKind
+from .services import batch as batches
 from .views import KINDS
-
-
-class BatchForm(forms.Form):
-    action = forms.ChoiceField(choices=BatchAction.choices, widget=forms.RadioSelect)
-    file = forms.FileField(required=False, label="CSV file of addresses")
-    text = forms.CharField(
-        required=False,
-        label="Or paste addresses",
-        widget=forms.Textarea(attrs={"rows": 8, "spellcheck": "false"}),
-        help_text="One address per line (or a CSV whose first column is the address).",
-    )
-
-    def clean(self):  # type: ignore[no-untyped-def]
-        cleaned = super().clean()
-        upload = cleaned.get("file")
-        if upload:
-            try:
-                cleaned["text"] = upload.read(5 * 1024 * 1024).decode("utf-8-sig")
-            except UnicodeDecodeError:
-                raise forms.ValidationError("The file is not UTF-8 text.") from None
-        return cleaned
 
 
 def _kind(request: HttpRequest) -> str:
@@ -47,8 +27,8 @@ def _kind(request: HttpRequest) -> str:
 @partner_view(write=True)
 @require_http_methods(["GET", "POST"])
 def batch_new(request: HttpRequest, company_id: str) -> HttpResponse:
-    """Start a batch: from rows ticked on a list page, from "all N matching the filter", or from a
-    pasted / uploaded list of addresses. Creates a preview; nothing changes yet."""
+    """Start a batch from a selection (BatchForm says which); creates a preview, nothing
+    changes yet."""
     company = get_company(request, company_id)
     kind = _kind(request)
     info = KINDS[kind]
@@ -57,69 +37,32 @@ def batch_new(request: HttpRequest, company_id: str) -> HttpResponse:
         request.FILES or None,
         initial={"action": request.GET.get("action", BatchAction.DELETE)},
     )
-    source = request.POST.get("source", "list")
     if request.method == "POST" and form.is_valid():
-        action = form.cleaned_data["action"]
         try:
-            if source == "selection" and request.POST.get("all_matching") == "1":
-                batch = batches.batch_preview(
-                    actor=request.user,
-                    company=company,
-                    kind=kind,
-                    action=action,
-                    matching={k: request.POST.get(k, "") for k in ("q", "status", "pending")},
-                )
-            elif source == "selection":
-                batch = batches.batch_preview(
-                    actor=request.user,
-                    company=company,
-                    kind=kind,
-                    action=action,
-                    consumer_ids=request.POST.getlist("ids"),
-                )
-            else:
-                addresses = batches.parse_address_list(form.cleaned_data.get("text") or "")
-                batch = batches.batch_preview(
-                    actor=request.user,
-                    company=company,
-                    kind=kind,
-                    action=action,
-                    addresses=addresses,
-                )
+            batch = batches.batch_preview(
+                actor=request.user,
+                company=company,
+                kind=kind,
+                action=form.cleaned_data["action"],
+                **form.selection(),
+            )
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
             return redirect(
                 "consumers:batch_detail", company_id=company.public_id, batch_id=batch.public_id
             )
-    return render(
-        request,
-        "consumers/batch_new.html",
-        {"company": company, "tab": info.tab, "info": info, "form": form},
-    )
-
-
-def _summary(batch):  # type: ignore[no-untyped-def]
-    return batch.items.aggregate(
-        will=Count("id", filter=Q(will_run=True)),
-        wont=Count("id", filter=Q(will_run=False)),
-        failed=Count("id", filter=Q(outcome=ItemOutcome.FAILED)),
-    )
+    context = {"company": company, "tab": info.tab, "info": info, "form": form}
+    return render(request, "consumers/batch_new.html", context)
 
 
 @partner_view()
 def batch_detail(request: HttpRequest, company_id: str, batch_id: str) -> HttpResponse:
     company = get_company(request, company_id)
-    batch = batches.batch_get(company=company, public_id=batch_id)
+    batch = selectors.batch_get(company=company, public_id=batch_id)
     info = KINDS[batch.kind]
     show = request.GET.get("show", "")
-    items = batch.items.all()
-    if show == "wont":
-        items = items.filter(will_run=False)
-    elif show == "failed":
-        items = items.filter(outcome=ItemOutcome.FAILED)
-    elif show == "will":
-        items = items.filter(will_run=True)
+    items = selectors.batch_items(batch=batch, show=show)
     return render(
         request,
         "consumers/batch_detail.html",
@@ -128,7 +71,7 @@ def batch_detail(request: HttpRequest, company_id: str, batch_id: str) -> HttpRe
             "tab": info.tab,
             "info": info,
             "batch": batch,
-            "summary": _summary(batch),
+            "summary": selectors.batch_summary(batch=batch),
             "page": paginate(request, items, per_page=100),
             "show": show,
             "qs_page": querystring_without(request, "page"),
@@ -139,7 +82,7 @@ def batch_detail(request: HttpRequest, company_id: str, batch_id: str) -> HttpRe
 @partner_view()
 def batch_progress(request: HttpRequest, company_id: str, batch_id: str) -> HttpResponse:
     company = get_company(request, company_id)
-    batch = batches.batch_get(company=company, public_id=batch_id)
+    batch = selectors.batch_get(company=company, public_id=batch_id)
     return render(
         request, "consumers/includes/batch_progress.html", {"company": company, "batch": batch}
     )
@@ -149,7 +92,7 @@ def batch_progress(request: HttpRequest, company_id: str, batch_id: str) -> Http
 @require_POST
 def batch_confirm(request: HttpRequest, company_id: str, batch_id: str) -> HttpResponse:
     company = get_company(request, company_id)
-    batch = batches.batch_get(company=company, public_id=batch_id)
+    batch = selectors.batch_get(company=company, public_id=batch_id)
     try:
         batches.batch_confirm(actor=request.user, batch=batch)
     except ValidationError as exc:
@@ -163,7 +106,7 @@ def batch_confirm(request: HttpRequest, company_id: str, batch_id: str) -> HttpR
 @require_POST
 def batch_cancel(request: HttpRequest, company_id: str, batch_id: str) -> HttpResponse:
     company = get_company(request, company_id)
-    batch = batches.batch_get(company=company, public_id=batch_id)
+    batch = selectors.batch_get(company=company, public_id=batch_id)
     batches.batch_cancel(actor=request.user, batch=batch)
     messages.info(request, "Batch cancelled: nothing was changed.")
     return redirect(KINDS[batch.kind].list_url, company_id=company.public_id)
@@ -172,11 +115,9 @@ def batch_cancel(request: HttpRequest, company_id: str, batch_id: str) -> HttpRe
 @partner_view()
 def batch_report(request: HttpRequest, company_id: str, batch_id: str) -> HttpResponse:
     company = get_company(request, company_id)
-    batch = batches.batch_get(company=company, public_id=batch_id)
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="batch-{batch.public_id}.csv"'
-    writer = csv.writer(response)
-    writer.writerow(["address", "planned", "outcome", "message"])
-    for item in batch.items.order_by("position").iterator(chunk_size=2000):
-        writer.writerow([item.label, "yes" if item.will_run else "no", item.outcome, item.message])
-    return response
+    batch = selectors.batch_get(company=company, public_id=batch_id)
+    return csv_response(
+        filename=f"batch-{batch.public_id}.csv",
+        header=exports.BATCH_REPORT_HEADER,
+        rows=exports.batch_report_rows(batch),
+    )

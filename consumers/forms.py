@@ -5,7 +5,9 @@ from django import forms
 from domains.selectors import usable_domains
 from portal.models import Company
 
-from .models import Consumer, ConsumerKind, UsageModel
+from . import selectors
+from .models import BatchAction, Consumer, ConsumerKind, UsageModel
+from .services.batch import parse_address_list
 
 
 class DomainChoiceMixin(forms.Form):
@@ -130,12 +132,77 @@ class BulkInviteForm(forms.Form):
         if upload:
             if upload.size > self.MAX_BYTES:
                 raise forms.ValidationError("The file is larger than 2 MB.")
-            try:
-                cleaned["text"] = upload.read().decode("utf-8-sig")
-            except UnicodeDecodeError:
-                raise forms.ValidationError(
-                    "The file is not UTF-8 text (save it as CSV UTF-8)."
-                ) from None
+            cleaned["text"] = _upload_text(
+                upload, max_bytes=self.MAX_BYTES, hint=" (save it as CSV UTF-8)"
+            )
         if not (cleaned.get("text") or "").strip():
             raise forms.ValidationError("Choose a CSV file or paste the rows.")
         return cleaned
+
+
+def _upload_text(upload: object, *, max_bytes: int, hint: str) -> str:
+    """An uploaded text file's content; Excel's "CSV UTF-8" byte-order mark is dropped."""
+    try:
+        return upload.read(max_bytes + 1)[:max_bytes].decode("utf-8-sig")  # type: ignore[attr-defined]
+    except UnicodeDecodeError:
+        raise forms.ValidationError(f"The file is not UTF-8 text{hint}.") from None
+
+
+class UsageModelForm(forms.Form):
+    USER_CHOICES = 500  # a longer list is no use in a drop-down
+
+    usage_model = forms.ChoiceField(choices=UsageModel.choices, widget=forms.RadioSelect)
+    personal_user = forms.ChoiceField(required=False, label="Twinned user")
+    confirmed = forms.BooleanField(
+        required=False,
+        label="I understand that call history older than 3 months is removed now and cannot "
+        "be recovered by switching back to Shared.",
+    )
+
+    def __init__(self, *args, company: Company, **kwargs):  # type: ignore[no-untyped-def]
+        super().__init__(*args, **kwargs)
+        self.company = company
+        users = selectors.company_users(company=company)[: self.USER_CHOICES]
+        self.fields["personal_user"].choices = [("", "—")] + [
+            (str(u.public_id), f"{u.display_name} <{u.address}>") for u in users
+        ]
+
+    def clean_personal_user(self) -> Consumer | None:
+        """The chosen user (one of the listed users of this company), or None."""
+        public_id = self.cleaned_data["personal_user"]
+        if not public_id:
+            return None
+        return selectors.company_users(company=self.company).filter(public_id=public_id).first()
+
+
+class BatchForm(forms.Form):
+    """Where a batch's consumers come from: rows ticked on a list page (source=selection, ids),
+    "all matching the filter" (source=selection, all_matching=1, q/status/pending), or a pasted
+    or uploaded list of addresses (source=list, text or file)."""
+
+    MAX_BYTES = 5 * 1024 * 1024
+
+    action = forms.ChoiceField(choices=BatchAction.choices, widget=forms.RadioSelect)
+    file = forms.FileField(required=False, label="CSV file of addresses")
+    text = forms.CharField(
+        required=False,
+        label="Or paste addresses",
+        widget=forms.Textarea(attrs={"rows": 8, "spellcheck": "false"}),
+        help_text="One address per line (or a CSV whose first column is the address).",
+    )
+
+    def clean(self):  # type: ignore[no-untyped-def]
+        cleaned = super().clean()
+        upload = cleaned.get("file")
+        if upload:
+            cleaned["text"] = _upload_text(upload, max_bytes=self.MAX_BYTES, hint="")
+        return cleaned
+
+    def selection(self) -> dict[str, object]:
+        """The batch_preview keyword naming the selection."""
+        data = self.data
+        if data.get("source") != "selection":
+            return {"addresses": parse_address_list(self.cleaned_data.get("text") or "")}
+        if data.get("all_matching") == "1":
+            return {"matching": {k: data.get(k, "") for k in ("q", "status", "pending")}}
+        return {"consumer_ids": data.getlist("ids")}  # type: ignore[attr-defined]

@@ -5,21 +5,31 @@ from __future__ import annotations
 
 import secrets
 import uuid
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from licensing.seats import ENTERPRISE, ROOM
+
+from .tokens import new_nonce
+
 VMR_SUFFIX = ".vmr"
+
+# The invitation schedule, counted from when the invitation (or its latest manual re-send) went
+# out: re-sent at 10 and at 30 days, deleted with the invitee's personal data at 60 days.
+INVITE_FIRST_RESEND = timedelta(days=10)
+INVITE_SECOND_RESEND = timedelta(days=30)
+INVITE_PURGE_AFTER = timedelta(days=60)
+# An invitation whose first send never succeeded (broker or SMTP down) is picked up by the
+# hourly job after this grace period, so nothing is lost.
+INVITE_UNSENT_GRACE = timedelta(minutes=15)
 
 
 def new_sip_password() -> str:
     return secrets.token_urlsafe(18)
-
-
-def new_nonce() -> str:
-    return secrets.token_hex(16)
 
 
 class ConsumerKind(models.TextChoices):
@@ -28,13 +38,20 @@ class ConsumerKind(models.TextChoices):
     ENDPOINT = "endpoint", "Endpoint"
 
 
+def seat_family(kind: str) -> str:
+    """Which licences a consumer kind draws on: enterprise seats (users, team VMRs) or room
+    seats (endpoints)."""
+    return ROOM if kind == ConsumerKind.ENDPOINT else ENTERPRISE
+
+
 class ConsumerStatus(models.TextChoices):
     INVITED = "invited", "Invited"
     ACTIVE = "active", "Active"
     INACTIVE = "inactive", "Inactive"
 
 
-# Statuses that hold a licence seat (when not a trial).
+# Statuses that hold a licence seat (when not a trial): Consumer.holds_seat and
+# ConsumerQuerySet.holding_seats say it for one consumer and in SQL.
 SEAT_STATUSES = (ConsumerStatus.INVITED, ConsumerStatus.ACTIVE)
 
 
@@ -53,6 +70,10 @@ class ConsumerQuerySet(models.QuerySet):
     def holding_seats(self) -> ConsumerQuerySet:
         return self.filter(status__in=SEAT_STATUSES, is_trial=False)
 
+    def in_seat_statuses(self) -> ConsumerQuerySet:
+        """Invited or active, trial or not: what loses its place when a seat goes away."""
+        return self.filter(status__in=SEAT_STATUSES)
+
 
 class Consumer(models.Model):
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
@@ -63,9 +84,11 @@ class Consumer(models.Model):
     alias = models.CharField(max_length=64)
     # Fixed at creation: an address never moves to another domain.
     domain = models.CharField(max_length=253)
+    # RESTRICT: a calling domain in use cannot be deleted, unless both go in the same cascade
+    # (the company is deleted).
     calling_domain = models.ForeignKey(
         "domains.CallingDomain",
-        on_delete=models.PROTECT,
+        on_delete=models.RESTRICT,
         related_name="consumers",
         null=True,
         blank=True,
@@ -107,15 +130,32 @@ class Consumer(models.Model):
     def vmr_address(self) -> str | None:
         if self.kind != ConsumerKind.USER:
             return None
-        return f"{self.alias}{VMR_SUFFIX}@{self.domain}"
+        return personal_vmr_address(self.alias, self.domain)
 
     def addresses(self) -> list[str]:
-        return [a for a in (self.address, self.vmr_address) if a]
+        return [address for address, _purpose in address_rows(self.alias, self.domain, self.kind)]
+
+    @property
+    def holds_seat(self) -> bool:
+        """Whether this consumer takes a licence seat (so deleting it frees one)."""
+        return self.status in SEAT_STATUSES and not self.is_trial
 
 
 class AddressPurpose(models.TextChoices):
     PRIMARY = "primary", "Address"
     PERSONAL_VMR = "personal_vmr", "Personal VMR"
+
+
+def personal_vmr_address(alias: str, domain: str) -> str:
+    return f"{alias}{VMR_SUFFIX}@{domain}"
+
+
+def address_rows(alias: str, domain: str, kind: str) -> list[tuple[str, str]]:
+    """Every address a consumer takes: its own, and a user's personal VMR address with it."""
+    rows = [(f"{alias}@{domain}", AddressPurpose.PRIMARY)]
+    if kind == ConsumerKind.USER:
+        rows.append((personal_vmr_address(alias, domain), AddressPurpose.PERSONAL_VMR))
+    return rows
 
 
 class Address(models.Model):
@@ -139,6 +179,27 @@ class Address(models.Model):
         return self.address
 
 
+class InvitationQuerySet(models.QuerySet):
+    """The invitation schedule in SQL, for the jobs (Invitation.next_resend_at is the same
+    schedule for one invitation)."""
+
+    def pending(self) -> InvitationQuerySet:
+        return self.filter(accepted_at__isnull=True, consumer__status=ConsumerStatus.INVITED)
+
+    def resend_due(self, now: datetime) -> InvitationQuerySet:
+        """Due for a re-send at 10 or 30 days, or never sent (after a grace period)."""
+        first = Q(first_reminder_at__isnull=True, sent_at__lte=now - INVITE_FIRST_RESEND)
+        second = Q(second_reminder_at__isnull=True, sent_at__lte=now - INVITE_SECOND_RESEND)
+        unsent = Q(sent_at__isnull=True, created_at__lte=now - INVITE_UNSENT_GRACE)
+        return self.filter(first | second | unsent)
+
+    def purge_due(self, now: datetime) -> InvitationQuerySet:
+        """Unanswered 60 days after they were sent (or created, if never sent)."""
+        cutoff = now - INVITE_PURGE_AFTER
+        sent_before = Q(sent_at__lte=cutoff) | Q(sent_at__isnull=True, created_at__lte=cutoff)
+        return self.filter(sent_before, accepted_at__isnull=True)
+
+
 class Invitation(models.Model):
     """A user's invitation: the invitee's personal data, deleted by the 60-day purge."""
 
@@ -157,6 +218,8 @@ class Invitation(models.Model):
     accepted_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
+    objects = InvitationQuerySet.as_manager()
+
     class Meta:
         indexes = [
             models.Index(
@@ -170,12 +233,25 @@ class Invitation(models.Model):
     def __str__(self) -> str:
         return f"Invitation for consumer {self.consumer_id}"
 
-    @property
-    def next_resend_on(self):  # type: ignore[no-untyped-def]
-        """When the next automatic re-send is due (None once both went out or accepted)."""
-        from .invitations import next_resend_at
+    def next_resend_at(self) -> datetime | None:
+        """When the next automatic re-send is due (None once both went out, or accepted)."""
+        if self.accepted_at is not None or self.sent_at is None:
+            return None
+        if self.first_reminder_at is None:
+            return self.sent_at + INVITE_FIRST_RESEND
+        if self.second_reminder_at is None:
+            return self.sent_at + INVITE_SECOND_RESEND
+        return None
 
-        return next_resend_at(self)
+    def second_resend_due(self, now: datetime) -> bool:
+        """Sent 30 days ago or more: a re-send now also counts as the second one."""
+        return self.sent_at is not None and self.sent_at <= now - INVITE_SECOND_RESEND
+
+    def purge_at(self) -> datetime | None:
+        """When the unanswered invitation is deleted with the invitee's personal data."""
+        if self.accepted_at is not None:
+            return None
+        return (self.sent_at or self.created_at) + INVITE_PURGE_AFTER
 
 
 class TeamVmrSettings(models.Model):
@@ -216,11 +292,6 @@ class EndpointSettings(models.Model):
 
     def __str__(self) -> str:
         return f"Endpoint settings of consumer {self.consumer_id}"
-
-
-def seat_family(kind: str) -> str:
-    """Which licences a consumer kind draws on: 'enterprise' (users, team VMRs) or 'room'."""
-    return "room" if kind == ConsumerKind.ENDPOINT else "enterprise"
 
 
 class CallDirection(models.TextChoices):

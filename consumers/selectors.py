@@ -3,11 +3,23 @@ whatever the number of consumers."""
 
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
+from datetime import datetime
+
+from django.db.models import Count, Q, QuerySet
+from django.shortcuts import get_object_or_404
 
 from portal.models import Company
 
-from .models import Consumer, ConsumerKind, ConsumerStatus, Invitation
+from .models import (
+    BatchItem,
+    BatchJob,
+    CallRecord,
+    Consumer,
+    ConsumerKind,
+    ConsumerStatus,
+    Invitation,
+    ItemOutcome,
+)
 
 CONSUMER_SORTS = {
     "alias": ("alias", "id"),
@@ -19,6 +31,26 @@ CONSUMER_SORTS = {
     "status": ("status", "alias"),
     "-status": ("-status", "alias"),
 }
+KIND_RELATED = {
+    ConsumerKind.USER: "invitation",
+    ConsumerKind.TEAM_VMR: "team_vmr",
+    ConsumerKind.ENDPOINT: "endpoint",
+}
+
+
+def _search(company: Company, kind: str, query: str) -> Q:
+    alias_part, _, domain_part = query.partition("@")
+    condition = Q(alias__contains=alias_part) | Q(display_name__icontains=query)
+    if domain_part:
+        condition = Q(alias__startswith=alias_part, domain__startswith=domain_part)
+    if kind == ConsumerKind.USER:
+        # A subquery, not a join: each side can use its own trigram index (PostgreSQL).
+        condition |= Q(
+            pk__in=Invitation.objects.filter(
+                consumer__company=company, email__icontains=query
+            ).values("consumer_id")
+        )
+    return condition
 
 
 def consumer_list(
@@ -30,39 +62,62 @@ def consumer_list(
     sort: str = "alias",
     pending_only: bool = False,
 ) -> QuerySet[Consumer]:
-    qs = Consumer.objects.filter(company=company, kind=kind)
+    qs = Consumer.objects.filter(company=company, kind=kind).select_related(KIND_RELATED[kind])
     query = query.strip().lower()
     if query:
-        alias_part, _, domain_part = query.partition("@")
-        condition = Q(alias__contains=alias_part) | Q(display_name__icontains=query)
-        if domain_part:
-            condition = Q(alias__startswith=alias_part, domain__startswith=domain_part)
-        if kind == ConsumerKind.USER:
-            # A subquery, not a join: each side can use its own trigram index (PostgreSQL).
-            condition |= Q(
-                pk__in=Invitation.objects.filter(
-                    consumer__company=company, email__icontains=query
-                ).values("consumer_id")
-            )
-        qs = qs.filter(condition)
+        qs = qs.filter(_search(company, kind, query))
     if status in ConsumerStatus.values:
         qs = qs.filter(status=status)
-    if kind == ConsumerKind.USER:
-        qs = qs.select_related("invitation")
-        if pending_only:
-            qs = qs.filter(status=ConsumerStatus.INVITED, invitation__accepted_at__isnull=True)
-    elif kind == ConsumerKind.TEAM_VMR:
-        qs = qs.select_related("team_vmr")
-    else:
-        qs = qs.select_related("endpoint")
+    if kind == ConsumerKind.USER and pending_only:
+        qs = qs.filter(status=ConsumerStatus.INVITED, invitation__accepted_at__isnull=True)
     return qs.order_by(*CONSUMER_SORTS.get(sort, CONSUMER_SORTS["alias"]))
 
 
-def consumer_get(*, company: Company, public_id: object) -> Consumer:
-    from django.shortcuts import get_object_or_404
+def consumer_get(*, company: Company, public_id: object, kind: str | None = None) -> Consumer:
+    """A consumer of the company (of `kind`, if given), else 404."""
+    qs = Consumer.objects.select_related("company__partner", "calling_domain")
+    if kind is not None:
+        qs = qs.filter(kind=kind)
+    return get_object_or_404(qs, company=company, public_id=public_id)
 
+
+def company_users(*, company: Company) -> QuerySet[Consumer]:
+    """The company's users, for choosing the one a personal endpoint is twinned to."""
+    return Consumer.objects.filter(company=company, kind=ConsumerKind.USER).order_by("alias")
+
+
+def call_history(
+    *, consumer: Consumer, since: datetime | None = None, until: datetime | None = None
+) -> QuerySet[CallRecord]:
+    qs = CallRecord.objects.filter(consumer=consumer)
+    if since:
+        qs = qs.filter(started_at__gte=since)
+    if until:
+        qs = qs.filter(started_at__lt=until)
+    return qs.order_by("-started_at", "-id")
+
+
+def batch_get(*, company: Company, public_id: object) -> BatchJob:
     return get_object_or_404(
-        Consumer.objects.select_related("company__partner", "calling_domain"),
-        company=company,
-        public_id=public_id,
+        BatchJob.objects.select_related("company"), company=company, public_id=public_id
+    )
+
+
+BATCH_ITEM_FILTERS = {
+    "wont": Q(will_run=False),
+    "failed": Q(outcome=ItemOutcome.FAILED),
+    "will": Q(will_run=True),
+}
+
+
+def batch_items(*, batch: BatchJob, show: str = "") -> QuerySet[BatchItem]:
+    """The batch's items in order; `show` one of BATCH_ITEM_FILTERS, or all."""
+    items = batch.items.order_by("position")
+    return items.filter(BATCH_ITEM_FILTERS[show]) if show in BATCH_ITEM_FILTERS else items
+
+
+def batch_summary(*, batch: BatchJob) -> dict[str, int]:
+    """How many items will run, will not, and failed (the batch page's tabs)."""
+    return batch.items.aggregate(
+        **{name: Count("id", filter=condition) for name, condition in BATCH_ITEM_FILTERS.items()}
     )

@@ -1,3 +1,6 @@
+"""Tasks of the consumers app: load by id, call a service. The periodic ones are listed in
+portal.celery.PERIODIC_JOBS."""
+
 from __future__ import annotations
 
 import logging
@@ -5,7 +8,7 @@ from typing import Any
 
 from celery import shared_task
 
-from . import invitations
+from .services import batch, invitations, retention
 
 logger = logging.getLogger(__name__)
 
@@ -38,15 +41,11 @@ def invitations_purge() -> int:
 
 @shared_task
 def call_history_retention_run() -> dict[str, int]:
-    from .retention import call_history_retention_run as run_retention
-
-    run = run_retention()
+    run = retention.call_history_retention_run()
     return {"anonymized": run.anonymized, "deleted": run.deleted}
 
 
 @shared_task(acks_late=True)
 def batch_run(batch_id: int) -> str | None:
-    from .batch import batch_run as run
-
-    batch = run(batch_id=batch_id)
-    return batch.status if batch else None
+    run = batch.batch_run(batch_id=batch_id)
+    return run.status if run else None

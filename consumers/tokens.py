@@ -13,8 +13,6 @@ import secrets
 
 from django.conf import settings
 
-TOKEN_BYTES = 32
-
 
 def new_nonce() -> str:
     return secrets.token_hex(16)

@@ -62,5 +62,10 @@ urlpatterns = [
         "endpoints/<uuid:consumer_id>/calls/", endpoint_views.endpoint_calls, name="endpoint_calls"
     ),
     path("consumers/<uuid:consumer_id>/resend/", views.invitation_resend, name="invitation_resend"),
+    path(
+        "licences/consumers.csv",
+        views.licence_consumers_export,
+        name="licence_consumers_export",
+    ),
     path("consumers/<uuid:consumer_id>/revoke/", views.invitation_revoke, name="invitation_revoke"),
 ]

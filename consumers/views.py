@@ -9,14 +9,16 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
-from licensing.seats import seat_decision
 from portal.access import get_company, partner_view
+from portal.csvexport import csv_response
 from portal.ratelimit import client_ip, rate_limited
 from portal.web import add_service_errors, paginate, querystring_without
 
-from . import bulk, invitations, selectors, services
+from . import exports, selectors, services
 from .forms import BulkInviteForm, ConsumerEditForm, EndpointForm, TeamVmrForm, UserInviteForm
-from .models import ConsumerKind, ConsumerStatus
+from .models import ConsumerKind, ConsumerStatus, seat_family
+from .seats import seat_allocation
+from .services import bulk, invitations
 
 
 @dataclass(frozen=True)
@@ -127,7 +129,7 @@ def _add(request: HttpRequest, company_id: str, kind: str, form_class, service) 
             "tab": info.tab,
             "info": info,
             "form": form,
-            "decision": seat_decision(company=company, consumer_kind=kind),
+            "decision": seat_allocation(company=company, family=seat_family(kind)),
         },
     )
 
@@ -320,4 +322,26 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
             "company": consumer.company,
             "partner": consumer.company.partner,
         },
+    )
+
+
+# --- licence consumers (what billing uses) -------------------------------------------------------
+
+
+@partner_view()
+def licence_consumers_export(request: HttpRequest, company_id: str) -> HttpResponse:
+    company = get_company(request, company_id)
+    return csv_response(
+        filename=f"{company.slug}-licence-consumers.csv",
+        header=exports.LICENCE_CONSUMERS_HEADER,
+        rows=exports.licence_consumer_rows(partner=request.partner, company=company),
+    )
+
+
+@partner_view()
+def partner_licence_consumers_export(request: HttpRequest) -> HttpResponse:
+    return csv_response(
+        filename="licence-consumers.csv",
+        header=exports.LICENCE_CONSUMERS_HEADER,
+        rows=exports.licence_consumer_rows(partner=request.partner, company=None),
     )

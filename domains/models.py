@@ -5,14 +5,20 @@ from __future__ import annotations
 import secrets
 import uuid
 
-from django.conf import settings
 from django.db import models
 from django.utils import timezone
+
+from .names import is_service_domain
 
 
 class DomainStatus(models.TextChoices):
     PENDING = "pending", "Pending verification"
     VERIFIED = "verified", "Verified"
+
+
+def is_verified_status(status: str | None) -> bool:
+    """A calling domain may carry addresses (new or reactivated) once it is verified."""
+    return status == DomainStatus.VERIFIED
 
 
 class VerificationMethod(models.TextChoices):
@@ -22,16 +28,13 @@ class VerificationMethod(models.TextChoices):
     DNS_TXT = "dns_txt", "DNS TXT record"
 
 
-def is_service_domain(name: str) -> bool:
-    service = settings.SERVICE_DOMAIN
-    return name == service or name.endswith("." + service)
-
-
 def new_verification_token() -> str:
     return secrets.token_urlsafe(24)
 
 
 class CallingDomain(models.Model):
+    audit_name = "calling_domain"
+
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     company = models.ForeignKey(
         "portal.Company", on_delete=models.CASCADE, related_name="calling_domains"
@@ -68,7 +71,7 @@ class CallingDomain(models.Model):
 
     @property
     def is_verified(self) -> bool:
-        return self.status == DomainStatus.VERIFIED
+        return is_verified_status(self.status)
 
     @property
     def checking(self) -> bool:
@@ -87,6 +90,8 @@ class CallingDomain(models.Model):
 
 class Microsoft365Domain(models.Model):
     """A domain of the company's Microsoft 365 tenant (for Teams interop / CVI)."""
+
+    audit_name = "microsoft365_domain"
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     company = models.ForeignKey(
@@ -134,9 +139,10 @@ class InteropConfiguration(models.Model):
     )
     name = models.CharField(max_length=200)
     tenant_id = models.UUIDField(help_text="The Microsoft 365 tenant id.")
-    # PROTECT: a domain in use by an interop configuration cannot be deleted.
+    # RESTRICT: a domain in use by an interop configuration cannot be deleted, unless both go
+    # in the same cascade (the company is deleted).
     calling_domain = models.ForeignKey(
-        CallingDomain, on_delete=models.PROTECT, related_name="interop_configurations"
+        CallingDomain, on_delete=models.RESTRICT, related_name="interop_configurations"
     )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 

@@ -7,6 +7,7 @@ import re
 from functools import lru_cache
 
 import idna
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from publicsuffixlist import PublicSuffixList
 
@@ -69,3 +70,10 @@ def is_public_suffix(name: str) -> bool:
 
 def is_subdomain(name: str, parent: str) -> bool:
     return name.endswith("." + parent)
+
+
+def is_service_domain(name: str) -> bool:
+    """The service's shared domain (SERVICE_DOMAIN) or a subdomain of it. Addresses anywhere
+    else are on a customer's own hosted domain."""
+    service = settings.SERVICE_DOMAIN
+    return name == service or is_subdomain(name, service)

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 
-from . import dns as engine
+from . import dns_lookup as engine
 from .models import CallingDomain
 
 
@@ -52,34 +53,31 @@ class RecordCheck:
 
 
 def check_records(domain: CallingDomain) -> list[RecordCheck]:
+    """The live DNS panel: each required record as published now."""
     res = engine.resolver()
-    checks = []
-    for record in required_records(domain):
-        if record.rtype == "TXT":
-            results = [engine.lookup(n, "TXT", res) for n in engine.txt_names(domain.name)]
-            found = tuple(v for r in results for v in r.values)
-            if any(
-                r.status == "ok" and engine.txt_has_token(r.values, domain.verification_token)
-                for r in results
-            ):
-                checks.append(RecordCheck(record, "ok", found, "Published correctly."))
-            elif any(r.status == "transient" for r in results):
-                errors = "; ".join(r.error for r in results if r.error)
-                checks.append(RecordCheck(record, "error", found, f"Could not check: {errors}"))
-            elif found:
-                checks.append(RecordCheck(record, "wrong", found, "TXT found, but not this value."))
-            else:
-                checks.append(RecordCheck(record, "missing", (), "Not published yet."))
-            continue
-        result = engine.lookup(record.name, record.rtype, res)
-        if result.status == "transient":
-            checks.append(RecordCheck(record, "error", (), f"Could not check: {result.error}"))
-        elif result.status != "ok" or not result.values:
-            checks.append(RecordCheck(record, "missing", (), "Not published yet."))
-        elif record.value in result.values:
-            checks.append(RecordCheck(record, "ok", result.values, "Published correctly."))
-        else:
-            checks.append(
-                RecordCheck(record, "wrong", result.values, f"Found, but should be {record.value}")
-            )
-    return checks
+    return [
+        _check_txt(domain, record, res) if record.rtype == "TXT" else _check(record, res)
+        for record in required_records(domain)
+    ]
+
+
+def _check_txt(domain: CallingDomain, record: Record, res: Any) -> RecordCheck:
+    check = engine.txt_evaluate(domain.name, domain.verification_token, res)
+    if check.outcome == engine.VERIFIED:
+        return RecordCheck(record, "ok", check.found, "Published correctly.")
+    if check.outcome == engine.TRANSIENT:
+        return RecordCheck(record, "error", check.found, f"Could not check: {check.errors}")
+    if check.found:
+        return RecordCheck(record, "wrong", check.found, "TXT found, but not this value.")
+    return RecordCheck(record, "missing", (), "Not published yet.")
+
+
+def _check(record: Record, res: Any) -> RecordCheck:
+    result = engine.lookup(record.name, record.rtype, res)
+    if result.status == "transient":
+        return RecordCheck(record, "error", (), f"Could not check: {result.error}")
+    if result.status != "ok" or not result.values:
+        return RecordCheck(record, "missing", (), "Not published yet.")
+    if record.value in result.values:
+        return RecordCheck(record, "ok", result.values, "Published correctly.")
+    return RecordCheck(record, "wrong", result.values, f"Found, but should be {record.value}")

@@ -5,18 +5,19 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods
 
 from portal.access import get_company, partner_view
+from portal.models import Company
 
-from . import services
+from . import selectors, services
 from .forms import HandoutForm
 from .models import ExportStatus, HandoutExport
 
 # A downloaded HTML handout carries its own styles; nothing else may load or run.
 HANDOUT_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
+CONTENT_TYPES = {"pdf": "application/pdf", "html": "text/html; charset=utf-8"}
 
 
 def _file_response(content: bytes, fmt: str, filename: str) -> HttpResponse:
-    content_type = "application/pdf" if fmt == "pdf" else "text/html; charset=utf-8"
-    response = HttpResponse(content, content_type=content_type)
+    response = HttpResponse(content, content_type=CONTENT_TYPES[fmt])
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     if fmt == "html":
         response["Content-Security-Policy"] = HANDOUT_CSP
@@ -31,32 +32,29 @@ def handout(request: HttpRequest, company_id: str) -> HttpResponse:
     company = get_company(request, company_id)
     form = HandoutForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        options = services.HandoutOptions.from_dict(form.cleaned_data)
         fmt = form.cleaned_data["fmt"]
-        if services.needs_task(company):
-            export = services.handout_export_start(
-                actor=request.user, company=company, fmt=fmt, options=options
-            )
+        result = services.handout_request(
+            actor=request.user,
+            company=company,
+            fmt=fmt,
+            options=services.HandoutOptions.from_dict(form.cleaned_data),
+        )
+        if isinstance(result, HandoutExport):
             return redirect(
-                "handouts:export_detail", company_id=company.public_id, export_id=export.public_id
+                "handouts:export_detail", company_id=company.public_id, export_id=result.public_id
             )
-        content = services.render(company, fmt, options)
-        return _file_response(content, fmt, f"{company.slug}-handout.{fmt}")
-    exports = HandoutExport.objects.filter(company=company).select_related("created_by")[:10]
-    return render(
-        request,
-        "handouts/handout_form.html",
-        {
-            "company": company,
-            "tab": "handout",
-            "form": form,
-            "exports": exports,
-            "large": services.needs_task(company),
-        },
-    )
+        return _file_response(result, fmt, f"{company.slug}-handout.{fmt}")
+    context = {
+        "company": company,
+        "tab": "handout",
+        "form": form,
+        "exports": selectors.recent_exports(company=company),
+        "large": services.needs_task(company),
+    }
+    return render(request, "handouts/handout_form.html", context)
 
 
-def _export(request: HttpRequest, company_id: str, export_id: str):  # type: ignore[no-untyped-def]
+def _export(request: HttpRequest, company_id: str, export_id: str) -> tuple[Company, HandoutExport]:
     company = get_company(request, company_id)
     return company, get_object_or_404(HandoutExport, company=company, public_id=export_id)
 
@@ -74,12 +72,10 @@ def export_detail(request: HttpRequest, company_id: str, export_id: str) -> Http
 
 @partner_view()
 def export_download(request: HttpRequest, company_id: str, export_id: str) -> HttpResponse:
-    _company, export = _export(request, company_id, export_id)
+    company, export = _export(request, company_id, export_id)
     if export.status != ExportStatus.DONE or not export.file:
         return redirect(
-            "handouts:export_detail",
-            company_id=export.company.public_id,
-            export_id=export.public_id,
+            "handouts:export_detail", company_id=company.public_id, export_id=export.public_id
         )
     response = FileResponse(
         export.file.open("rb"), as_attachment=True, filename=export.file.name.rsplit("/", 1)[-1]

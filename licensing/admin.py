@@ -2,13 +2,15 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin
-from django.core.exceptions import ValidationError
 
 from . import services
 from .models import License
 
 
-class LicenseAdminForm(forms.ModelForm):
+class LicenceAdminForm(forms.ModelForm):
+    """Ops edit licences through the same rule as every path: a licence may not drop below the
+    seats in use (services.licence_validate), checked before Django admin saves."""
+
     class Meta:
         model = License
         fields = ["company", "kind", "quantity", "starts_on", "ends_on", "reference", "cost_centre"]
@@ -21,17 +23,14 @@ class LicenseAdminForm(forms.ModelForm):
         for name in self.Meta.fields:
             if name in cleaned:
                 setattr(candidate, name, cleaned[name])
-        try:
-            services.licence_validate(licence=candidate)
-        except ValidationError as exc:
-            raise exc
+        services.licence_validate(licence=candidate)
         cleaned["quantity"] = candidate.quantity
         return cleaned
 
 
 @admin.register(License)
-class LicenseAdmin(admin.ModelAdmin):
-    form = LicenseAdminForm
+class LicenceAdmin(admin.ModelAdmin):
+    form = LicenceAdminForm
     list_display = [
         "company",
         "kind",

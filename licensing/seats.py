@@ -1,39 +1,51 @@
-"""Seat accounting: how many consumers a company's licences allow, and how many are used.
+"""Seat rules: which licences give seats of which family, a family's capacity, and how new (or
+reactivated) consumers are covered.
 
-Users and Team VMRs draw on the "enterprise" family (Enterprise User seats, or unlimited with an
-active Enterprise Wide licence); Endpoints draw on "room" seats. Trial consumers and inactive
-consumers hold no seat.
+Two seat families: "enterprise" seats (Enterprise User licences, or unlimited with an active
+Enterprise Wide licence) and "room" seats (Room licences). Which consumers draw on which family,
+and how many seats they hold, is the consumers app's to say (consumers.seats): it sits above
+licensing and counts them.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
-from django.core.exceptions import ValidationError
-from django.utils import timezone
-
 from portal.models import Company
 
-from .models import License, LicenseKind
+from .models import LicenceKind, License
 
-FAMILY_KINDS: dict[str, tuple[str, ...]] = {
-    "enterprise": (LicenseKind.ENTERPRISE_USER, LicenseKind.ENTERPRISE_WIDE),
-    "room": (LicenseKind.ROOM,),
+ENTERPRISE = "enterprise"
+ROOM = "room"
+FAMILY_LICENCE_KINDS: dict[str, tuple[str, ...]] = {
+    ENTERPRISE: (LicenceKind.ENTERPRISE_USER, LicenceKind.ENTERPRISE_WIDE),
+    ROOM: (LicenceKind.ROOM,),
 }
-FAMILY_CONSUMER_KINDS: dict[str, tuple[str, ...]] = {
-    "enterprise": ("user", "team_vmr"),
-    "room": ("endpoint",),
-}
-FAMILY_LABEL = {"enterprise": "Enterprise User", "room": "Room"}
+FAMILY_LABEL = {ENTERPRISE: "Enterprise User", ROOM: "Room"}
+NO_SEAT_ADVICE = "Order more seats or ask the service to extend the evaluation."
 
 
-def family_of_licence_kind(kind: str) -> str:
-    return "room" if kind == LicenseKind.ROOM else "enterprise"
+def licence_family(kind: str) -> str:
+    """The seat family a licence kind gives seats in."""
+    return next(family for family, kinds in FAMILY_LICENCE_KINDS.items() if kind in kinds)
 
 
-def family_of_consumer_kind(kind: str) -> str:
-    return "room" if kind == "endpoint" else "enterprise"
+def capacity_of(licences: Iterable[License], family: str) -> int | None:
+    """Seats of `family` the licences give (pass the active ones); None means unlimited."""
+    relevant = [lic for lic in licences if lic.kind in FAMILY_LICENCE_KINDS[family]]
+    if any(lic.kind == LicenceKind.ENTERPRISE_WIDE for lic in relevant):
+        return None
+    return sum(lic.quantity or 0 for lic in relevant)
+
+
+def billed_licence_kind(family: str, *, unlimited: bool) -> str:
+    """The licence kind a seat-holding consumer of `family` is billed as (the billing export):
+    Room seats are rooms; enterprise seats are Enterprise Wide while one is active."""
+    if family == ROOM:
+        return LicenceKind.ROOM
+    return LicenceKind.ENTERPRISE_WIDE if unlimited else LicenceKind.ENTERPRISE_USER
 
 
 @dataclass(frozen=True)
@@ -63,101 +75,67 @@ class Seats:
         return 0 if self.capacity is None else max(0, self.used - self.capacity)
 
 
-def capacity_of(licences: list[License], family: str) -> int | None:
-    kinds = FAMILY_KINDS[family]
-    relevant = [lic for lic in licences if lic.kind in kinds]
-    if any(lic.kind == LicenseKind.ENTERPRISE_WIDE for lic in relevant):
-        return None
-    return sum(lic.quantity or 0 for lic in relevant)
-
-
-def seats_used(*, company: Company, family: str) -> int:
-    from consumers.models import Consumer
-
-    return (
-        Consumer.objects.holding_seats()
-        .filter(company=company, kind__in=FAMILY_CONSUMER_KINDS[family])
-        .count()
-    )
-
-
-def seats_of(*, company: Company, family: str, today: date | None = None) -> Seats:
-    licences = list(License.objects.filter(company=company).active_on(today))
-    return Seats(
-        family=family,
-        capacity=capacity_of(licences, family),
-        used=seats_used(company=company, family=family),
-    )
-
-
-def seats_summary(*, company: Company, today: date | None = None) -> dict[str, Seats]:
-    """Both families in two queries (for the Licences tab and the add forms)."""
-    from django.db.models import Count, Q
-
-    from consumers.models import Consumer
-
-    licences = list(License.objects.filter(company=company).active_on(today))
-    counts = (
-        Consumer.objects.holding_seats()
-        .filter(company=company)
-        .aggregate(
-            **{
-                family: Count("id", filter=Q(kind__in=kinds))
-                for family, kinds in FAMILY_CONSUMER_KINDS.items()
-            }
-        )
-    )
-    return {
-        family: Seats(family=family, capacity=capacity_of(licences, family), used=counts[family])
-        for family in FAMILY_KINDS
-    }
-
-
 @dataclass(frozen=True)
-class SeatDecision:
-    """What adding (or reactivating) one consumer of a kind would do, said before it is done."""
+class SeatAllocation:
+    """How `count` consumers of one family, in the caller's order, would be covered: the first
+    take the free seats, the rest are trials while Evaluation Mode is open, else refused."""
 
-    allowed: bool
-    is_trial: bool
-    message: str
+    seats: Seats
+    count: int
+    paid: int
+    trial: int
+    trial_until: date | None
+
+    @property
+    def refused(self) -> int:
+        return self.count - self.paid - self.trial
+
+    @property
+    def allowed(self) -> bool:
+        return self.refused == 0
+
+    @property
+    def is_trial(self) -> bool:
+        """For a single consumer (count 1): whether it would be a trial."""
+        return self.trial > 0
+
+    def trial_at(self, index: int) -> bool | None:
+        """The consumer at `index`: False takes a seat, True is a trial, None is refused."""
+        if index < self.paid:
+            return False
+        if index < self.paid + self.trial:
+            return True
+        return None
+
+    @property
+    def message(self) -> str:
+        """What adding one consumer would do, said before it is done (and the refusal)."""
+        seats = self.seats
+        if self.paid and seats.unlimited:
+            return "Covered by the company's Enterprise Wide licence."
+        if self.paid:
+            return (
+                f"Uses 1 of {seats.remaining} remaining {seats.label} seats "
+                f"({seats.used} of {seats.capacity} in use)."
+            )
+        if self.trial:
+            return f"Trial until {self.trial_until:%Y-%m-%d} (Evaluation Mode)."
+        if seats.capacity:
+            why = f"all {seats.capacity} {seats.label} seats are in use"
+        else:
+            why = f"the company has no active {seats.label} licence"
+        return f"Cannot add: {why} and Evaluation Mode is closed. {NO_SEAT_ADVICE}"
 
 
-def seat_decision(
-    *, company: Company, consumer_kind: str, seats: Seats | None = None, today: date | None = None
-) -> SeatDecision:
-    today = today or timezone.localdate()
-    family = family_of_consumer_kind(consumer_kind)
-    seats = seats or seats_of(company=company, family=family, today=today)
-    if seats.unlimited:
-        return SeatDecision(True, False, "Covered by the company's Enterprise Wide licence.")
-    if seats.available:
-        return SeatDecision(
-            True,
-            False,
-            f"Uses 1 of {seats.remaining} remaining {seats.label} seats "
-            f"({seats.used} of {seats.capacity} in use).",
-        )
-    if company.evaluation_ends_on and company.evaluation_ends_on >= today:
-        return SeatDecision(
-            True, True, f"Trial until {company.evaluation_ends_on.isoformat()} (Evaluation Mode)."
-        )
-    if seats.capacity:
-        why = f"all {seats.capacity} {seats.label} seats are in use"
-    else:
-        why = f"the company has no active {seats.label} licence"
-    return SeatDecision(
-        False,
-        False,
-        f"Cannot add: {why} and Evaluation Mode is closed. "
-        "Order more seats or ask the service to extend the evaluation.",
+def seats_allocate(*, seats: Seats, count: int, company: Company, today: date) -> SeatAllocation:
+    """The one seat-allocation rule. The caller counted `seats` (under a row lock on the
+    company when it is about to take them, so that two admins cannot oversubscribe)."""
+    paid = count if seats.unlimited else min(count, seats.remaining or 0)
+    trial = count - paid if company.evaluation_open_on(today) else 0
+    return SeatAllocation(
+        seats=seats,
+        count=count,
+        paid=paid,
+        trial=trial,
+        trial_until=company.evaluation_ends_on if trial else None,
     )
-
-
-def seat_take(*, company: Company, consumer_kind: str) -> bool:
-    """Decide, for one new or reactivated consumer, whether it is a trial; raise when nothing
-    allows it. The caller holds a row lock on the company, so that two admins adding at the
-    same moment are counted one after the other and can never oversubscribe."""
-    decision = seat_decision(company=company, consumer_kind=consumer_kind)
-    if not decision.allowed:
-        raise ValidationError(decision.message, code="no_seat")
-    return decision.is_trial

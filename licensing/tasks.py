@@ -4,9 +4,9 @@ from typing import Any
 
 from celery import shared_task
 
-from . import services
+from . import expiry
 
 
 @shared_task
 def licences_expiry_run() -> dict[str, Any]:
-    return services.licences_expiry_run()
+    return expiry.licences_expiry_run()

@@ -8,5 +8,4 @@ app_name = "licensing"
 
 urlpatterns = [
     path("licences/", views.licence_list, name="licence_list"),
-    path("licences/consumers.csv", views.consumers_export, name="consumers_export"),
 ]

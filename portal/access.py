@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -19,16 +19,18 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 
-from .models import Company, Partner, PartnerMembership, Role
+from .models import WRITE_ROLES, Company, Partner, PartnerMembership, Role
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 
 View = Callable[..., HttpResponse]
+# Who does something: a signed-in user (partner staff or ops), or None for the system (jobs).
+Actor: TypeAlias = "AbstractBaseUser | AnonymousUser | None"
 
 
-def membership_of(user: AbstractBaseUser | AnonymousUser) -> PartnerMembership | None:
-    if not user.is_authenticated or not user.is_active:
+def membership_of(user: Actor) -> PartnerMembership | None:
+    if user is None or not user.is_authenticated or not user.is_active:
         return None
     # The signed-in user comes with its membership and partner (portal.auth); any other user
     # costs one query for both, remembered for the rest of the request.
@@ -65,7 +67,7 @@ def partner_view(*, write: bool = False, manager: bool = False) -> Callable[[Vie
                 )
             request.membership = membership  # type: ignore[attr-defined]
             request.partner = membership.partner  # type: ignore[attr-defined]
-            if manager and membership.role != Role.MANAGER:
+            if manager and not membership.can_manage_staff:
                 raise PermissionDenied("Only managers can do this.")
             if write and not membership.can_write:
                 raise PermissionDenied("Your role is read-only.")
@@ -92,14 +94,19 @@ def get_member(request: HttpRequest, public_id: Any) -> PartnerMembership:
 
 
 # --- the same rules for services, which may be called outside a request -----------------------
+# Every service starts with one of the ensure_* checks below, so that a path that forgets the
+# view's decorator (a task, Django admin, the API) still refuses what the role does not allow.
 
 
-def _is_ops(actor: Any) -> bool:
+def is_ops(actor: Actor) -> bool:
+    """The service's operations staff: an active staff account (a deactivated one is nobody)."""
     return bool(getattr(actor, "is_active", False) and getattr(actor, "is_staff", False))
 
 
-def actor_role(actor: Any, partner: Partner) -> str | None:
-    if _is_ops(actor):
+def actor_role(actor: Actor, partner: Partner) -> str | None:
+    """The actor's role in the partner: ops act as managers of every partner; None for anyone
+    without a membership there (another partner's staff, a deactivated account, the system)."""
+    if is_ops(actor):
         return Role.MANAGER
     membership = membership_of(actor) if actor is not None else None
     if membership is None or membership.partner_id != partner.pk:
@@ -107,11 +114,22 @@ def actor_role(actor: Any, partner: Partner) -> str | None:
     return membership.role
 
 
-def ensure_can_write(actor: Any, partner: Partner) -> None:
-    if actor_role(actor, partner) not in (Role.REGULAR, Role.MANAGER):
+def ensure_can_read(actor: Actor, partner: Partner) -> None:
+    if actor_role(actor, partner) is None:
+        raise PermissionDenied("You are not allowed to see this partner's data.")
+
+
+def ensure_can_write(actor: Actor, partner: Partner) -> None:
+    if actor_role(actor, partner) not in WRITE_ROLES:
         raise PermissionDenied("You are not allowed to change this partner's data.")
 
 
-def ensure_can_manage_staff(actor: Any, partner: Partner) -> None:
+def ensure_can_manage_staff(actor: Actor, partner: Partner) -> None:
     if actor_role(actor, partner) != Role.MANAGER:
         raise PermissionDenied("Only managers can manage partner staff.")
+
+
+def ensure_is_ops(actor: Actor, action: str) -> None:
+    """`action` completes "Only the service's operations staff can …"."""
+    if not is_ops(actor):
+        raise PermissionDenied(f"Only the service's operations staff can {action}.")

@@ -30,3 +30,14 @@ class EmailAuthenticationForm(AuthenticationForm):
         label="Email address",
         widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"}),
     )
+
+
+class CodeForm(forms.Form):
+    code = forms.CharField(
+        max_length=16,
+        label="Code",
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}
+        ),
+        help_text="The 6-digit code from your authenticator app, or a recovery code.",
+    )

@@ -75,23 +75,38 @@ class PartnerMembership(models.Model):
         return self.role == Role.MANAGER
 
 
+def period_active_q(day: date, *, prefix: str = "") -> Q:
+    """A dated period (`starts_on` to `ends_on`, both days included) is active on `day`.
+    Licences are such periods. `period_active` below is the same rule in Python."""
+    return Q(**{f"{prefix}starts_on__lte": day, f"{prefix}ends_on__gte": day})
+
+
+def period_active(starts_on: date, ends_on: date, day: date) -> bool:
+    return starts_on <= day <= ends_on
+
+
+def evaluation_open_q(day: date, *, prefix: str = "") -> Q:
+    """A company's Evaluation Mode is open on `day` (its last day included).
+    `Company.evaluation_open_on` below is the same rule in Python."""
+    return Q(**{f"{prefix}evaluation_ends_on__gte": day})
+
+
 class CompanyQuerySet(models.QuerySet):
     def with_state(self, today: date | None = None) -> CompanyQuerySet:
         """Annotate `state_code` in SQL, so that list pages filter and show it in one query.
 
         "Paid" is `id IN (companies with an active licence)`: PostgreSQL hashes that subquery
-        once, instead of probing the licences once per company.
+        once, instead of probing the licences once per company. Portal sits below licensing and
+        does not import it: it reads the licences through the relation licensing declares.
         """
-        from licensing.models import License
-
         today = today or timezone.localdate()
-        paid = Q(pk__in=License.objects.active_on(today).values("company_id"))
+        licences = Company.licences.rel  # type: ignore[attr-defined]
+        active = licences.related_model.objects.filter(period_active_q(today))
+        paid = Q(pk__in=active.values(licences.field.attname))
         return self.annotate(
             state_code=models.Case(
                 models.When(paid, then=models.Value(CompanyState.PAID)),
-                models.When(
-                    evaluation_ends_on__gte=today, then=models.Value(CompanyState.TRIAL_OPEN)
-                ),
+                models.When(evaluation_open_q(today), then=models.Value(CompanyState.TRIAL_OPEN)),
                 default=models.Value(CompanyState.TRIAL_CLOSED),
                 output_field=models.CharField(),
             )
@@ -151,21 +166,22 @@ class Company(models.Model):
         annotated = getattr(self, "state_code", None)
         if annotated is not None:
             return annotated
-        from licensing.models import License
-
         today = timezone.localdate()
-        if License.objects.filter(company=self).active_on(today).exists():
+        if self.licences.filter(period_active_q(today)).exists():  # type: ignore[attr-defined]
             return CompanyState.PAID
-        if self.evaluation_ends_on and self.evaluation_ends_on >= today:
+        if self.evaluation_open_on(today):
             return CompanyState.TRIAL_OPEN
         return CompanyState.TRIAL_CLOSED
 
     def get_state_display(self) -> str:
         return CompanyState(self.state).label
 
+    def evaluation_open_on(self, day: date) -> bool:
+        return self.evaluation_ends_on is not None and self.evaluation_ends_on >= day
+
     @property
     def evaluation_open(self) -> bool:
-        return bool(self.evaluation_ends_on and self.evaluation_ends_on >= timezone.localdate())
+        return self.evaluation_open_on(timezone.localdate())
 
     @property
     def service_domain(self) -> str:

@@ -3,7 +3,7 @@ number of queries however many rows there are."""
 
 from __future__ import annotations
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, QuerySet
 from django.utils import timezone
 
 from .counts_cache import company_counts
@@ -67,19 +67,14 @@ def member_list(*, partner: Partner) -> QuerySet[PartnerMembership]:
     )
 
 
-def company_delete_impact(*, company: Company) -> dict[str, int]:
-    """What deleting the company takes with it, shown on the confirmation page."""
-    from consumers.models import ConsumerKind
-
-    counts = company.consumers.aggregate(
-        users=Count("id", filter=Q(kind=ConsumerKind.USER)),
-        team_vmrs=Count("id", filter=Q(kind=ConsumerKind.TEAM_VMR)),
-        endpoints=Count("id", filter=Q(kind=ConsumerKind.ENDPOINT)),
-    )
-    return {
-        "users (with their invitations)": counts["users"],
-        "team VMRs": counts["team_vmrs"],
-        "endpoints (with their call history)": counts["endpoints"],
-        "calling domains": company.calling_domains.count(),
-        "licences": company.licenses.count(),
-    }
+def company_delete_impact(*, company: Company) -> list[tuple[int, str]]:
+    """What deleting the company takes with it, for the confirmation page: (count, singular
+    label) for its consumers of each kind, calling domains and licences. Portal sits below
+    those apps: it counts through the relations they declare and takes their labels from there."""
+    consumers = company.consumers  # type: ignore[attr-defined]
+    kinds = consumers.model._meta.get_field("kind").choices
+    by_kind = dict(consumers.order_by().values_list("kind").annotate(n=Count("id")))
+    impact = [(by_kind.get(kind, 0), label) for kind, label in kinds]
+    for relation in (company.calling_domains, company.licences):  # type: ignore[attr-defined]
+        impact.append((relation.count(), str(relation.model._meta.verbose_name).capitalize()))
+    return impact

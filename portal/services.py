@@ -7,13 +7,15 @@ from datetime import date
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
 
-from .access import ensure_can_manage_staff, ensure_can_write
+from .access import Actor, ensure_can_manage_staff, ensure_can_write, ensure_is_ops
 from .audit import audit_record
+from .jobs import enqueue_on_commit
 from .models import Company, Partner, PartnerMembership, Role
+from .twofactor import second_factor_reset
 
 User = get_user_model()
 
@@ -35,7 +37,7 @@ def _clean_company_fields(fields: dict[str, Any]) -> dict[str, Any]:
 
 
 @transaction.atomic
-def company_create(*, actor: Any, partner: Partner, **fields: Any) -> Company:
+def company_create(*, actor: Actor, partner: Partner, **fields: Any) -> Company:
     ensure_can_write(actor, partner)
     company = Company(partner=partner, **_clean_company_fields(fields))
     company.full_clean(exclude=["slug", "partner"])
@@ -45,7 +47,7 @@ def company_create(*, actor: Any, partner: Partner, **fields: Any) -> Company:
 
 
 @transaction.atomic
-def company_update(*, actor: Any, company: Company, **fields: Any) -> Company:
+def company_update(*, actor: Actor, company: Company, **fields: Any) -> Company:
     ensure_can_write(actor, company.partner)
     cleaned = _clean_company_fields(fields)
     # Compare with the stored row: a bound ModelForm has already changed `company` in memory.
@@ -67,10 +69,9 @@ def company_update(*, actor: Any, company: Company, **fields: Any) -> Company:
 
 
 @transaction.atomic
-def company_set_evaluation(*, actor: Any, company: Company, ends_on: date | None) -> Company:
+def company_set_evaluation(*, actor: Actor, company: Company, ends_on: date | None) -> Company:
     """Open, extend or close Evaluation Mode (ops only: it decides what is free)."""
-    if not getattr(actor, "is_staff", False):
-        raise PermissionDenied("Only the service's operations staff can change evaluations.")
+    ensure_is_ops(actor, "change evaluations")
     company.evaluation_ends_on = ends_on
     company.save(update_fields=["evaluation_ends_on"])
     audit_record(
@@ -84,12 +85,10 @@ def company_set_evaluation(*, actor: Any, company: Company, ends_on: date | None
 
 
 @transaction.atomic
-def company_delete(*, actor: Any, company: Company) -> None:
-    """Delete the company with everything in it. Consumers and interop configurations go first:
-    they protect the calling domains they use, which go with the company."""
-    from consumers.models import Consumer
-    from domains.models import InteropConfiguration
-
+def company_delete(*, actor: Actor, company: Company) -> None:
+    """Delete the company with everything in it. The consumers and interop configurations that
+    use a calling domain restrict its deletion (RESTRICT, not PROTECT), which lets them go with
+    the company in the same cascade while a domain in use cannot be deleted on its own."""
     ensure_can_write(actor, company.partner)
     Company.objects.select_for_update().filter(pk=company.pk).first()
     audit_record(
@@ -99,8 +98,6 @@ def company_delete(*, actor: Any, company: Company) -> None:
         partner=company.partner,
         data={"name": company.name},
     )
-    InteropConfiguration.objects.filter(company=company).delete()
-    Consumer.objects.filter(company=company).delete()
     company.delete()
 
 
@@ -109,7 +106,7 @@ def company_delete(*, actor: Any, company: Company) -> None:
 
 @transaction.atomic
 def member_invite(
-    *, actor: Any, partner: Partner, email: str, role: str
+    *, actor: Actor, partner: Partner, email: str, role: str
 ) -> PartnerMembership | None:
     """Create a colleague's account and send a link to choose a password.
 
@@ -117,8 +114,6 @@ def member_invite(
     manager sees the same confirmation: inviting never reveals whether an account exists.
     Returns None in that case.
     """
-    from .tasks import account_exists_notice_send, staff_invitation_send
-
     ensure_can_manage_staff(actor, partner)
     email = email.strip().lower()
     if role not in Role.values:
@@ -130,8 +125,7 @@ def member_invite(
         audit_record(
             actor=actor, action="member.invite_existing_account", obj=partner, partner=partner
         )
-        partner_id, user_id = partner.pk, existing.pk
-        transaction.on_commit(lambda: account_exists_notice_send.delay(user_id, partner_id))
+        enqueue_on_commit("portal.tasks.account_exists_notice_send", existing.pk, partner.pk)
         return None
     user = User(username=email, email=email, is_active=True)
     user.set_unusable_password()
@@ -140,18 +134,18 @@ def member_invite(
     audit_record(
         actor=actor, action="member.invite", obj=membership, partner=partner, data={"role": role}
     )
-    transaction.on_commit(lambda: staff_invitation_send.delay(membership.pk))
+    enqueue_on_commit("portal.tasks.staff_invitation_send", membership.pk)
     return membership
 
 
-def _ensure_not_self(actor: Any, membership: PartnerMembership) -> None:
+def _ensure_not_self(actor: Actor, membership: PartnerMembership) -> None:
     if getattr(actor, "pk", None) == membership.user_id:
         raise ValidationError("You cannot change your own role or deactivate yourself.")
 
 
 @transaction.atomic
 def member_change_role(
-    *, actor: Any, membership: PartnerMembership, role: str
+    *, actor: Actor, membership: PartnerMembership, role: str
 ) -> PartnerMembership:
     ensure_can_manage_staff(actor, membership.partner)
     _ensure_not_self(actor, membership)
@@ -172,7 +166,7 @@ def member_change_role(
 
 @transaction.atomic
 def member_set_active(
-    *, actor: Any, membership: PartnerMembership, active: bool
+    *, actor: Actor, membership: PartnerMembership, active: bool
 ) -> PartnerMembership:
     ensure_can_manage_staff(actor, membership.partner)
     _ensure_not_self(actor, membership)
@@ -189,10 +183,8 @@ def member_set_active(
 
 
 @transaction.atomic
-def member_reset_second_factor(*, actor: Any, membership: PartnerMembership) -> None:
+def member_reset_second_factor(*, actor: Actor, membership: PartnerMembership) -> None:
     """A manager resets a colleague's second factor: they enrol again at next sign-in."""
-    from .twofactor import second_factor_reset
-
     ensure_can_manage_staff(actor, membership.partner)
     _ensure_not_self(actor, membership)
     second_factor_reset(membership.user)

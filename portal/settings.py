@@ -147,6 +147,7 @@ INSTALLED_APPS = [
     "consumers",
     "domains",
     "handouts",
+    "project",
 ]
 
 MIDDLEWARE = [
@@ -170,7 +171,7 @@ AUTHENTICATION_BACKENDS = [
     "portal.auth.PortalModelBackend",  # ModelBackend, with the membership loaded with the user
 ]
 
-ROOT_URLCONF = "portal.urls"
+ROOT_URLCONF = "project.urls"
 WSGI_APPLICATION = "portal.wsgi.application"
 
 TEMPLATES = [

@@ -33,7 +33,7 @@ def _company_partner_before(sender: type, instance: Company, **kwargs: Any) -> N
 @receiver(pre_save, sender=LICENSE)
 def _licence_partner_before(sender: type, instance: Any, **kwargs: Any) -> None:
     if not instance._state.adding:
-        instance._counts_partners_before = _partners(Q(companies__licenses=instance.pk))
+        instance._counts_partners_before = _partners(Q(companies__licences=instance.pk))
 
 
 @receiver(post_save, sender=Company)

@@ -1,22 +1,17 @@
-"""Two-factor sign-in (TOTP, django-otp): enrolment by QR code on first sign-in, recovery
-codes, and a manager's reset of a colleague's second factor."""
+"""Two-factor sign-in (TOTP, django-otp): enrolment by QR code on first sign-in, single-use
+recovery codes, and a manager's reset of a colleague's second factor. The view
+(portal.views.two_factor) only shows these steps."""
 
 from __future__ import annotations
 
 import base64
 import io
+from dataclasses import dataclass
 from typing import Any
 
 import qrcode
 import qrcode.image.svg
-from django import forms
-from django.contrib.auth.decorators import login_required
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
-from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_http_methods
-from django_otp import login as otp_login
 from django_otp import user_has_device
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -26,33 +21,11 @@ from .audit import audit_record
 RECOVERY_CODES = 10
 
 
-class CodeForm(forms.Form):
-    code = forms.CharField(
-        max_length=16,
-        label="Code",
-        widget=forms.TextInput(
-            attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}
-        ),
-        help_text="The 6-digit code from your authenticator app, or a recovery code.",
-    )
+def is_enrolled(user: Any) -> bool:
+    return user_has_device(user, confirmed=True)
 
 
-def _next_url(request: HttpRequest) -> str:
-    target = request.POST.get("next") or request.GET.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(
-        target, {request.get_host()}, require_https=request.is_secure()
-    ):
-        return target
-    return "/"
-
-
-def _qr_svg(data: str) -> str:
-    buffer = io.BytesIO()
-    qrcode.make(data, image_factory=qrcode.image.svg.SvgPathImage).save(buffer)
-    return buffer.getvalue().decode()
-
-
-def _verify(user: Any, code: str) -> Any:
+def second_factor_verify(*, user: Any, code: str) -> Any:
     """The device that accepts the code (TOTP or a single-use recovery code), else None."""
     code = code.strip().replace(" ", "")
     for device in TOTPDevice.objects.filter(user=user, confirmed=True):
@@ -64,6 +37,54 @@ def _verify(user: Any, code: str) -> Any:
     return None
 
 
+@dataclass(frozen=True)
+class Enrolment:
+    """What the enrolment page shows: the QR code and the key to type instead."""
+
+    device: Any
+    qr_svg: str
+    secret: str
+
+
+def enrolment_start(*, user: Any) -> Enrolment:
+    """The unconfirmed authenticator of a first sign-in (the same one until it is confirmed)."""
+    device = TOTPDevice.objects.filter(user=user, confirmed=False).first() or (
+        TOTPDevice.objects.create(user=user, name="authenticator", confirmed=False)
+    )
+    buffer = io.BytesIO()
+    qrcode.make(device.config_url, image_factory=qrcode.image.svg.SvgPathImage).save(buffer)
+    secret = base64.b32encode(device.bin_key).decode().rstrip("=")
+    return Enrolment(device=device, qr_svg=buffer.getvalue().decode(), secret=secret)
+
+
+class EnrolmentRefused(Exception):
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def enrolment_confirm(*, user: Any, device: Any, code: str) -> list[str]:
+    """Confirm the authenticator with its current code; returns the new recovery codes.
+    Raises EnrolmentRefused (too many tries, or a wrong code). The check is outside the
+    transaction: django-otp records a failed try on the device, and that must stay."""
+    if not device.verify_is_allowed()[0]:
+        raise EnrolmentRefused("Too many tries: wait a few seconds, then enter the current code.")
+    if not device.verify_token(code.strip()):
+        raise EnrolmentRefused(
+            "That code does not match. Check the time on your phone and try the current code."
+        )
+    with transaction.atomic():
+        device.confirmed = True
+        device.save(update_fields=["confirmed"])
+        codes = recovery_codes_issue(user)
+        membership = getattr(user, "membership", None)
+        if membership is not None:
+            audit_record(
+                actor=user, action="member.2fa_enrol", obj=membership, partner=membership.partner
+            )
+    return codes
+
+
 @transaction.atomic
 def recovery_codes_issue(user: Any) -> list[str]:
     device, _ = StaticDevice.objects.get_or_create(
@@ -73,72 +94,6 @@ def recovery_codes_issue(user: Any) -> list[str]:
     codes = [StaticToken.random_token() for _ in range(RECOVERY_CODES)]
     StaticToken.objects.bulk_create([StaticToken(device=device, token=c) for c in codes])
     return codes
-
-
-@login_required
-@require_http_methods(["GET", "POST"])
-def two_factor(request: HttpRequest) -> HttpResponse:
-    """Verify with a code, or enrol on first sign-in."""
-    user = request.user
-    if getattr(user, "is_verified", lambda: False)():
-        return redirect(_next_url(request))
-    form = CodeForm(request.POST or None)
-    if user_has_device(user, confirmed=True):
-        if request.method == "POST" and form.is_valid():
-            device = _verify(user, form.cleaned_data["code"])
-            if device is not None:
-                otp_login(request, device)
-                return redirect(_next_url(request))
-            form.add_error("code", "That code is not valid. Try the current one from your app.")
-        return render(
-            request,
-            "registration/two_factor_verify.html",
-            {"form": form, "next": _next_url(request)},
-        )
-
-    device = TOTPDevice.objects.filter(user=user, confirmed=False).first() or (
-        TOTPDevice.objects.create(user=user, name="authenticator", confirmed=False)
-    )
-    if request.method == "POST" and form.is_valid():
-        allowed, _why = device.verify_is_allowed()
-        if not allowed:
-            form.add_error(
-                "code", "Too many tries: wait a few seconds, then enter the current code."
-            )
-        elif device.verify_token(form.cleaned_data["code"].strip()):
-            device.confirmed = True
-            device.save(update_fields=["confirmed"])
-            otp_login(request, device)
-            codes = recovery_codes_issue(user)
-            membership = getattr(user, "membership", None)
-            if membership is not None:
-                audit_record(
-                    actor=user,
-                    action="member.2fa_enrol",
-                    obj=membership,
-                    partner=membership.partner,
-                )
-            return render(
-                request,
-                "registration/two_factor_codes.html",
-                {"codes": codes, "next": _next_url(request)},
-            )
-        else:
-            form.add_error(
-                "code",
-                "That code does not match. Check the time on your phone and try the current code.",
-            )
-    secret = base64.b32encode(device.bin_key).decode().rstrip("=")
-    return render(
-        request,
-        "registration/two_factor_enrol.html",
-        {
-            "form": form,
-            "qr": _qr_svg(device.config_url),
-            "secret": secret,
-            "next": _next_url(request),
-        },
-    )
 
 
 @transaction.atomic

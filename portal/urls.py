@@ -1,23 +1,20 @@
+"""The tenancy app's pages (namespace "portal") and the sign-in pages (no namespace: Django's
+auth views and emails reverse them by these names). project.urls mounts both."""
+
 from __future__ import annotations
 
-from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import include, path, re_path
+from django.urls import path
 
-from consumers import endpoint_views
-from consumers import views as consumer_views
-from licensing import views as licensing_views
-
-from . import twofactor, views
+from . import views
 from .forms import EmailAuthenticationForm
 
-portal_patterns = [
+app_name = "portal"
+
+urlpatterns = [
     path("", views.home, name="home"),
     path("companies/", views.company_list, name="company_list"),
     path("companies/new/", views.company_create, name="company_create"),
-    path(
-        "companies/consumers.csv", licensing_views.partner_consumers_export, name="consumers_export"
-    ),
     path("companies/<uuid:company_id>/", views.company_detail, name="company_detail"),
     path("companies/<uuid:company_id>/edit/", views.company_edit, name="company_edit"),
     path("companies/<uuid:company_id>/delete/", views.company_delete, name="company_delete"),
@@ -30,11 +27,7 @@ portal_patterns = [
     path("staff/<uuid:member_id>/reset-2fa/", views.member_reset_2fa, name="member_reset_2fa"),
 ]
 
-admin.site.site_header = "Video service operations"
-admin.site.site_title = "Operations"
-
-urlpatterns = [
-    path("admin/", admin.site.urls),
+account_patterns = [
     path(
         "accounts/login/",
         auth_views.LoginView.as_view(
@@ -43,7 +36,7 @@ urlpatterns = [
         name="login",
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("accounts/2fa/", twofactor.two_factor, name="two_factor"),
+    path("accounts/2fa/", views.two_factor, name="two_factor"),
     path(
         "accounts/password-reset/",
         auth_views.PasswordResetView.as_view(
@@ -68,16 +61,4 @@ urlpatterns = [
         auth_views.PasswordResetCompleteView.as_view(),
         name="password_reset_complete",
     ),
-    path("invite/<str:token>/", consumer_views.invitation_accept, name="invitation_accept"),
-    re_path(
-        r"^provision/(?P<token>[0-9a-f]{64})/config\.(?P<config_format>json|cisco|poly)$",
-        endpoint_views.endpoint_provision,
-        name="endpoint_provision",
-    ),
-    path("api/call-records/", endpoint_views.call_records_ingest, name="call_records_ingest"),
-    path("", include((portal_patterns, "portal"))),
-    path("companies/<uuid:company_id>/", include("consumers.urls")),
-    path("companies/<uuid:company_id>/", include("domains.urls")),
-    path("companies/<uuid:company_id>/", include("licensing.urls")),
-    path("companies/<uuid:company_id>/", include("handouts.urls")),
 ]

@@ -1,14 +1,17 @@
 from __future__ import annotations
 
 from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
+from django_otp import login as otp_login
 
-from . import selectors, services
+from . import selectors, services, twofactor
 from .access import get_company, get_member, partner_view
-from .forms import CompanyForm, MemberInviteForm, MemberRoleForm
+from .forms import CodeForm, CompanyForm, MemberInviteForm, MemberRoleForm
 from .models import CompanyState
 from .selectors import COMPANY_SORTS
 from .web import add_service_errors, paginate, querystring_without
@@ -206,3 +209,57 @@ def member_reset_2fa(request: HttpRequest, member_id: str) -> HttpResponse:
             )
         return redirect("portal:member_list")
     return render(request, "portal/member_reset_2fa.html", {"member": member})
+
+
+# --- two-factor sign-in -------------------------------------------------------------------------
+
+
+def _next_url(request: HttpRequest) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(
+        target, {request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return "/"
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def two_factor(request: HttpRequest) -> HttpResponse:
+    """Verify with a code, or enrol on first sign-in."""
+    next_url = _next_url(request)
+    if getattr(request.user, "is_verified", lambda: False)():
+        return redirect(next_url)
+    form = CodeForm(request.POST or None)
+    if twofactor.is_enrolled(request.user):
+        if request.method == "POST" and form.is_valid():
+            device = twofactor.second_factor_verify(
+                user=request.user, code=form.cleaned_data["code"]
+            )
+            if device is not None:
+                otp_login(request, device)
+                return redirect(next_url)
+            form.add_error("code", "That code is not valid. Try the current one from your app.")
+        context = {"form": form, "next": next_url}
+        return render(request, "registration/two_factor_verify.html", context)
+    return _two_factor_enrol(request, form, next_url)
+
+
+def _two_factor_enrol(request: HttpRequest, form: CodeForm, next_url: str) -> HttpResponse:
+    enrolment = twofactor.enrolment_start(user=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            codes = twofactor.enrolment_confirm(
+                user=request.user, device=enrolment.device, code=form.cleaned_data["code"]
+            )
+        except twofactor.EnrolmentRefused as exc:
+            form.add_error("code", exc.message)
+        else:
+            otp_login(request, enrolment.device)
+            context = {"codes": codes, "next": next_url}
+            return render(request, "registration/two_factor_codes.html", context)
+    return render(
+        request,
+        "registration/two_factor_enrol.html",
+        {"form": form, "qr": enrolment.qr_svg, "secret": enrolment.secret, "next": next_url},
+    )

@@ -8,7 +8,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from licensing.models import License, LicenseKind
+from licensing.models import LicenceKind, License
 from portal.models import Company, Partner, PartnerMembership, Role
 
 REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES", "") in {"1", "true", "yes"}
@@ -81,7 +81,7 @@ def personas(db) -> Personas:
 
 
 def add_licence(
-    company: Company, kind: str = LicenseKind.ENTERPRISE_USER, quantity: int | None = 10, **extra
+    company: Company, kind: str = LicenceKind.ENTERPRISE_USER, quantity: int | None = 10, **extra
 ) -> License:
     today = timezone.localdate()
     return License.objects.create(

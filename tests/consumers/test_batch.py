@@ -8,7 +8,6 @@ import pytest
 from django.db import connection
 from django.urls import reverse
 
-from consumers import batch as batches
 from consumers import services
 from consumers.models import (
     Address,
@@ -19,7 +18,8 @@ from consumers.models import (
     ConsumerStatus,
     ItemOutcome,
 )
-from licensing.models import LicenseKind
+from consumers.services import batch as batches
+from licensing.models import LicenceKind
 from portal.models import AuditEvent
 from tests.conftest import add_licence, requires_postgres, wait_for
 
@@ -104,7 +104,7 @@ def test_delete_ticked_rows_with_preview_then_run(
     assert AuditEvent.objects.filter(action="team_vmr.delete").count() == 2
     done = client.get(burl("batch_detail", personas.company, batch))
     assert b"2 succeeded, 0 failed" in done.content
-    report = client.get(burl("batch_report", personas.company, batch)).content.decode()
+    report = b"".join(client.get(burl("batch_report", personas.company, batch))).decode()
     assert "room-0000@acme-a.onpexip.com,yes,succeeded,deleted" in report
     assert ",no,skipped,not found" in report
 
@@ -115,7 +115,7 @@ def test_reactivate_preview_says_how_many_lack_a_seat(
     company = personas.company
     company.evaluation_ends_on = None
     company.save()
-    add_licence(company, LicenseKind.ENTERPRISE_USER, 2)
+    add_licence(company, LicenceKind.ENTERPRISE_USER, 2)
     users = bulk_users(company, 5, status=ConsumerStatus.INACTIVE)
     text = "\n".join(u.address for u in users)
     client = login(personas.regular)
@@ -127,7 +127,7 @@ def test_reactivate_preview_says_how_many_lack_a_seat(
     client.post(burl("batch_cancel", company, batch))
     assert not Consumer.objects.filter(status=ConsumerStatus.ACTIVE).exists()
 
-    add_licence(company, LicenseKind.ENTERPRISE_USER, 3)  # a replacement plan was ordered
+    add_licence(company, LicenceKind.ENTERPRISE_USER, 3)  # a replacement plan was ordered
     client.post(burl("batch_new", company), {"kind": "user", "action": "reactivate", "text": text})
     batch = BatchJob.objects.filter(status="preview").get()
     with django_capture_on_commit_callbacks(execute=True):
@@ -254,7 +254,7 @@ def test_endpoints_go_in_smaller_chunks_with_their_call_history(personas, monkey
     from consumers.models import CallRecord
 
     paid = personas.company
-    add_licence(paid, LicenseKind.ROOM, 5)
+    add_licence(paid, LicenceKind.ROOM, 5)
 
     monkeypatch.setattr(batches, "ENDPOINT_CHUNK_SIZE", 2)
     monkeypatch.setattr(batches, "CHUNK_SIZE", 1000)
@@ -346,7 +346,7 @@ def test_two_batches_at_once_do_not_oversubscribe(personas):
     company = personas.company
     company.evaluation_ends_on = None
     company.save()
-    add_licence(company, LicenseKind.ENTERPRISE_USER, 10)
+    add_licence(company, LicenceKind.ENTERPRISE_USER, 10)
     users = bulk_users(company, 20, status=ConsumerStatus.INACTIVE)
     first = batches.batch_preview(
         actor=personas.regular,

@@ -6,7 +6,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from consumers.models import Consumer, Invitation
-from licensing.models import LicenseKind
+from licensing.models import LicenceKind
 from tests.conftest import add_licence
 
 
@@ -15,7 +15,7 @@ def company(personas):
     c = personas.company
     c.evaluation_ends_on = None
     c.save()
-    add_licence(c, LicenseKind.ENTERPRISE_USER, 5)
+    add_licence(c, LicenceKind.ENTERPRISE_USER, 5)
     return c
 
 

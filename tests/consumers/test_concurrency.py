@@ -10,7 +10,7 @@ from django.db import connection
 
 from consumers import services
 from consumers.models import Consumer
-from licensing.models import LicenseKind
+from licensing.models import LicenceKind
 from tests.conftest import add_licence, requires_postgres
 
 
@@ -20,7 +20,7 @@ def test_twenty_concurrent_adds_against_ten_free_seats(personas):
     company = personas.company
     company.evaluation_ends_on = None
     company.save()
-    add_licence(company, LicenseKind.ENTERPRISE_USER, 10)
+    add_licence(company, LicenceKind.ENTERPRISE_USER, 10)
     barrier = threading.Barrier(20)
     outcomes: list[str] = []
     lock = threading.Lock()

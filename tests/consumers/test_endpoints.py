@@ -15,8 +15,9 @@ from django.urls import reverse
 from django.utils import timezone
 from PIL import Image
 
-from consumers import endpoints, services
+from consumers import services
 from consumers.models import CallRecord, ConsumerKind
+from consumers.services import endpoints
 
 REQUIRE_ZBAR = True
 

@@ -13,10 +13,11 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 from django.urls import reverse
 
-from consumers import invitations, services, tasks
+from consumers import services, tasks
 from consumers.models import Address, Consumer, ConsumerStatus, Invitation
-from licensing.models import LicenseKind
-from licensing.seats import seats_of
+from consumers.seats import seats_of
+from consumers.services import invitations
+from licensing.models import LicenceKind
 from tests.conftest import add_licence, requires_postgres
 
 T0 = datetime(2027, 1, 4, 9, 0, tzinfo=UTC)
@@ -36,7 +37,7 @@ def invite(personas, django_capture_on_commit_callbacks):
     company.save()
     add_licence(
         company,
-        LicenseKind.ENTERPRISE_USER,
+        LicenceKind.ENTERPRISE_USER,
         5,
         starts_on=T0.date() - timedelta(days=1),
         ends_on=T0.date() + timedelta(days=400),
@@ -259,7 +260,7 @@ def test_two_concurrent_runs_send_each_reminder_once(personas):
     company = personas.company
     add_licence(
         company,
-        LicenseKind.ENTERPRISE_WIDE,
+        LicenceKind.ENTERPRISE_WIDE,
         None,
         starts_on=T0.date(),
         ends_on=T0.date() + timedelta(days=30),

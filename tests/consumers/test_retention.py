@@ -8,8 +8,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.db import connection
 
-from consumers import endpoints, retention, services, tasks
+from consumers import services, tasks
 from consumers.models import CallRecord
+from consumers.services import endpoints, retention
 from tests.conftest import requires_postgres
 
 UTC = UTC

@@ -10,7 +10,7 @@ from django.utils import timezone
 from consumers import services
 from consumers.models import Address, Consumer, ConsumerStatus, Invitation
 from domains.models import CallingDomain, DomainStatus, VerificationMethod
-from licensing.models import LicenseKind
+from licensing.models import LicenceKind
 from portal.models import AuditEvent, Company
 from tests.conftest import add_licence
 
@@ -21,8 +21,8 @@ def paid(personas):
     company = personas.company
     company.evaluation_ends_on = None
     company.save()
-    add_licence(company, LicenseKind.ENTERPRISE_USER, 3)
-    add_licence(company, LicenseKind.ROOM, 2)
+    add_licence(company, LicenceKind.ENTERPRISE_USER, 3)
+    add_licence(company, LicenceKind.ROOM, 2)
     return company
 
 
@@ -141,7 +141,7 @@ def test_enterprise_wide_is_unlimited_for_users_and_team_vmrs(personas):
     company = personas.company
     company.evaluation_ends_on = None
     company.save()
-    add_licence(company, LicenseKind.ENTERPRISE_WIDE, None)
+    add_licence(company, LicenceKind.ENTERPRISE_WIDE, None)
     for i in range(5):
         services.team_vmr_create(
             actor=personas.regular, company=company, alias=f"wide-{i:03}", display_name="W"
@@ -158,7 +158,7 @@ def test_open_evaluation_gives_trial_consumers(personas):
         actor=personas.regular, company=company, alias="trial-room", display_name="T"
     )
     assert room.is_trial
-    add_licence(company, LicenseKind.ENTERPRISE_USER, 1)
+    add_licence(company, LicenceKind.ENTERPRISE_USER, 1)
     paid_room = services.team_vmr_create(
         actor=personas.regular, company=company, alias="paid-room", display_name="P"
     )
@@ -344,12 +344,12 @@ def test_plain_created_objects_work_with_services(db, personas):
 
 
 def test_the_set_based_delete_knows_every_relation_to_consumer():
-    """delete_with_audit deletes related rows by hand (set-based): a new relation must be
+    """delete_consumer_rows deletes related rows by hand (set-based): a new relation must be
     added to CONSUMER_RELATIONS, with what deleting a consumer does to it."""
     from django.db import models as dj_models
 
     from consumers.models import Consumer
-    from consumers.services import CONSUMER_RELATIONS
+    from consumers.services.deletion import CONSUMER_RELATIONS
 
     expected = set()
     relations = [
@@ -398,5 +398,5 @@ def test_deleting_consumers_takes_their_rows(personas, paid):
     )
     assert AuditEvent.objects.filter(action__endswith=".delete").count() == 3
     # The foreign keys are checked at commit: check them now, so that a relation
-    # delete_with_audit skipped for a kind of consumer fails here.
+    # delete_consumer_rows skipped for a kind of consumer fails here.
     connection.check_constraints()

@@ -5,7 +5,7 @@ from django.urls import reverse
 
 from consumers import services
 from consumers.models import Consumer, ConsumerKind, ConsumerStatus
-from licensing.models import LicenseKind
+from licensing.models import LicenceKind
 from tests.conftest import add_licence
 
 
@@ -18,8 +18,8 @@ def paid(personas):
     company = personas.company
     company.evaluation_ends_on = None
     company.save()
-    add_licence(company, LicenseKind.ENTERPRISE_USER, 3)
-    add_licence(company, LicenseKind.ROOM, 1)
+    add_licence(company, LicenceKind.ENTERPRISE_USER, 3)
+    add_licence(company, LicenceKind.ROOM, 1)
     return company
 
 

@@ -11,7 +11,7 @@ from django.core import mail
 from django.db import connection
 from django.utils import timezone
 
-from domains import dns as engine
+from domains import dns_lookup as engine
 from domains import services
 from domains.models import CallingDomain, DomainStatus, Microsoft365Domain
 from tests.conftest import requires_postgres
@@ -67,7 +67,7 @@ def publish(dns_server, domain, how):
 @pytest.mark.parametrize(("how", "outcome"), CASES)
 def test_txt_check_outcomes(pending, dns_server, how, outcome):
     publish(dns_server, pending, how)
-    result = engine.check_txt(pending.name, pending.verification_token)
+    result = engine.txt_evaluate(pending.name, pending.verification_token)
     assert result.outcome == outcome, result.reason
     assert dns_server.queries, "the loopback server was asked"
 

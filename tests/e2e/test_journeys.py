@@ -14,7 +14,7 @@ from playwright.sync_api import Page, expect
 from consumers import services as consumer_services
 from consumers.models import Consumer
 from domains.models import CallingDomain
-from licensing.models import LicenseKind
+from licensing.models import LicenceKind
 from portal.models import Company
 from tests.conftest import add_licence
 
@@ -152,7 +152,7 @@ def test_batch_delete_a_selection_with_the_progress_bar(page: Page, portal, pers
 
 
 def test_download_the_handout_pdf(page: Page, portal, personas, tmp_path):
-    add_licence(personas.company, LicenseKind.ROOM, 2)
+    add_licence(personas.company, LicenceKind.ROOM, 2)
     consumer_services.endpoint_create(
         actor=personas.regular, company=personas.company, alias="lobby-screen", display_name="Lobby"
     )

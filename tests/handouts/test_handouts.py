@@ -19,9 +19,9 @@ from tests.conftest import add_licence
 def company(personas):
     c = personas.company
     add_licence(c)
-    from licensing.models import LicenseKind
+    from licensing.models import LicenceKind
 
-    add_licence(c, LicenseKind.ROOM, 5)
+    add_licence(c, LicenceKind.ROOM, 5)
     services.user_invite(
         actor=personas.regular,
         company=c,

@@ -9,8 +9,8 @@ from django.core import mail
 from consumers import services
 from consumers.models import Consumer, ConsumerStatus, InactiveReason
 from licensing import tasks
-from licensing.models import LicenseKind
-from licensing.services import licences_expiry_run
+from licensing.expiry import licences_expiry_run
+from licensing.models import LicenceKind
 from tests.conftest import add_licence
 
 TODAY = date(2027, 3, 10)
@@ -39,7 +39,7 @@ def test_trial_consumers_become_inactive_when_evaluation_closes(
         )
         for i in range(3)
     ]
-    add_licence(company, LicenseKind.ROOM, 1, starts_on=TODAY, ends_on=TODAY + timedelta(days=300))
+    add_licence(company, LicenceKind.ROOM, 1, starts_on=TODAY, ends_on=TODAY + timedelta(days=300))
     paid = services.endpoint_create(
         actor=personas.regular, company=company, alias="paid-ep", display_name="E"
     )
@@ -81,14 +81,14 @@ def test_newest_consumers_beyond_capacity_become_inactive_when_a_licence_ends(
     company.save()
     add_licence(
         company,
-        LicenseKind.ENTERPRISE_USER,
+        LicenceKind.ENTERPRISE_USER,
         3,
         starts_on=TODAY - timedelta(days=100),
         ends_on=TODAY + timedelta(days=5),
     )
     add_licence(
         company,
-        LicenseKind.ENTERPRISE_USER,
+        LicenceKind.ENTERPRISE_USER,
         2,
         starts_on=TODAY - timedelta(days=100),
         ends_on=TODAY + timedelta(days=365),
@@ -119,7 +119,7 @@ def test_enterprise_wide_is_never_over_capacity(
     company = personas.company
     company.evaluation_ends_on = None
     company.save()
-    add_licence(company, LicenseKind.ENTERPRISE_WIDE, None)
+    add_licence(company, LicenceKind.ENTERPRISE_WIDE, None)
     for i in range(4):
         services.team_vmr_create(
             actor=personas.regular, company=company, alias=f"wide-{i:03}", display_name="W"

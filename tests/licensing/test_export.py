@@ -6,7 +6,7 @@ import io
 from django.urls import reverse
 
 from consumers import services
-from licensing.models import LicenseKind
+from licensing.models import LicenceKind
 from tests.conftest import add_licence
 
 
@@ -18,7 +18,7 @@ def test_licence_consumers_export_per_company_and_per_partner(personas, login):
     company = personas.company
     company.reference = "ACME-1"
     company.save()
-    add_licence(company, LicenseKind.ENTERPRISE_USER, 5)
+    add_licence(company, LicenceKind.ENTERPRISE_USER, 5)
     room = services.team_vmr_create(
         actor=personas.regular, company=company, alias="paid-room", display_name="P"
     )
@@ -35,7 +35,7 @@ def test_licence_consumers_export_per_company_and_per_partner(personas, login):
     from portal.models import Company
 
     sister = Company.objects.create(partner=personas.partner, name="Sister", contact_email="s@s.x")
-    add_licence(sister, LicenseKind.ENTERPRISE_WIDE, None)
+    add_licence(sister, LicenceKind.ENTERPRISE_WIDE, None)
     services.team_vmr_create(
         actor=personas.regular, company=sister, alias="wide-room", display_name="W"
     )
@@ -48,7 +48,9 @@ def test_licence_consumers_export_per_company_and_per_partner(personas, login):
     )
 
     client = login(personas.read_only)
-    per_company = rows(client.get(reverse("licensing:consumers_export", args=[company.public_id])))
+    per_company = rows(
+        client.get(reverse("consumers:licence_consumers_export", args=[company.public_id]))
+    )
     by_address = {r["address"]: r for r in per_company}
     assert set(by_address) == {
         "paid-room@acme-a.onpexip.com",
@@ -66,7 +68,7 @@ def test_licence_consumers_export_per_company_and_per_partner(personas, login):
     assert by_address["trial-ep@acme-a.onpexip.com"]["billing"] == "trial"
     assert by_address["gone-room@acme-a.onpexip.com"]["billing"] == ""
 
-    everything = rows(client.get(reverse("portal:consumers_export")))
+    everything = rows(client.get(reverse("partner_licence_consumers_export")))
     addresses = {r["address"]: r for r in everything}
     assert "wide-room@sister.onpexip.com" in addresses
     assert addresses["wide-room@sister.onpexip.com"]["billing"] == "enterprise_wide"

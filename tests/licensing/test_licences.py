@@ -8,8 +8,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from consumers import services
-from licensing.models import License, LicenseKind
-from licensing.seats import seats_summary
+from licensing.models import LicenceKind, License
+from licensing.selectors import company_seats
 from licensing.services import licence_save, licence_validate
 from tests.conftest import add_licence
 
@@ -30,7 +30,7 @@ def fill(personas, company, n):
 
 
 def test_a_licence_cannot_be_reduced_below_usage(personas, company):
-    licence = add_licence(company, LicenseKind.ENTERPRISE_USER, 5)
+    licence = add_licence(company, LicenceKind.ENTERPRISE_USER, 5)
     fill(personas, company, 4)
     licence.quantity = 3
     with pytest.raises(ValidationError, match="leave 3 Enterprise User seats while 4 are in use"):
@@ -45,13 +45,13 @@ def test_a_licence_cannot_be_reduced_below_usage(personas, company):
 
 
 def test_increasing_or_adding_is_always_allowed(personas, company):
-    licence = add_licence(company, LicenseKind.ENTERPRISE_USER, 2)
+    licence = add_licence(company, LicenceKind.ENTERPRISE_USER, 2)
     fill(personas, company, 2)
     licence.quantity = 10
     licence_validate(licence=licence)
     new = License(
         company=company,
-        kind=LicenseKind.ROOM,
+        kind=LicenceKind.ROOM,
         quantity=1,
         starts_on=timezone.localdate(),
         ends_on=timezone.localdate(),
@@ -62,7 +62,7 @@ def test_increasing_or_adding_is_always_allowed(personas, company):
 def test_only_ops_save_licences(personas, company):
     licence = License(
         company=company,
-        kind=LicenseKind.ROOM,
+        kind=LicenceKind.ROOM,
         quantity=1,
         starts_on=timezone.localdate(),
         ends_on=timezone.localdate(),
@@ -72,7 +72,7 @@ def test_only_ops_save_licences(personas, company):
 
 
 def test_admin_refuses_a_reduction_with_a_clear_error(personas, company, login):
-    licence = add_licence(company, LicenseKind.ENTERPRISE_USER, 5)
+    licence = add_licence(company, LicenceKind.ENTERPRISE_USER, 5)
     fill(personas, company, 4)
     client = login(personas.ops)
     change = reverse("admin:licensing_license_change", args=[licence.pk])
@@ -97,7 +97,7 @@ def test_admin_refuses_a_reduction_with_a_clear_error(personas, company, login):
 
 
 def test_seats_count_invited_and_active_non_trial_only(personas, company):
-    add_licence(company, LicenseKind.ENTERPRISE_USER, 5)
+    add_licence(company, LicenceKind.ENTERPRISE_USER, 5)
     fill(personas, company, 2)
     services.user_invite(
         actor=personas.regular,
@@ -110,12 +110,12 @@ def test_seats_count_invited_and_active_non_trial_only(personas, company):
         actor=personas.regular, company=company, alias="gone-room", display_name="G"
     )
     services.consumer_deactivate(actor=personas.regular, consumer=room)
-    seats = seats_summary(company=company)["enterprise"]
+    seats = company_seats(company=company, today=timezone.localdate())["enterprise"]
     assert (seats.used, seats.capacity, seats.remaining) == (3, 5, 2)
 
 
 def test_licences_tab_shows_bars_state_and_evaluation(personas, company, login):
-    add_licence(company, LicenseKind.ENTERPRISE_USER, 4, reference="PO-77")
+    add_licence(company, LicenceKind.ENTERPRISE_USER, 4, reference="PO-77")
     fill(personas, company, 3)
     response = login(personas.read_only).get(
         reverse("licensing:licence_list", args=[company.public_id])

@@ -3,12 +3,12 @@ from __future__ import annotations
 from django.contrib import admin
 from django.urls import reverse
 
-from licensing.models import LicenseKind
+from licensing.models import LicenceKind
 from tests.conftest import add_licence
 
 
 def test_ops_can_list_search_and_open_every_model(personas, login):
-    add_licence(personas.company, LicenseKind.ROOM, 3)
+    add_licence(personas.company, LicenceKind.ROOM, 3)
     client = login(personas.ops)
     for model, model_admin in admin.site._registry.items():
         meta = model._meta

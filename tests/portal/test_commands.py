@@ -36,7 +36,7 @@ def test_seed_demo_is_idempotent_and_covers_every_state_and_role(db):
 
 
 def test_seeded_manager_signs_in_and_sees_only_own_companies(db):
-    from portal.management.commands.seed_demo import DEMO_PASSWORD
+    from project.management.commands.seed_demo import DEMO_PASSWORD
 
     call_command("seed_demo", stdout=StringIO())
     client = Client()

@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from licensing.models import LicenseKind
+from licensing.models import LicenceKind
 from portal import services
 from portal.counts_cache import forget_company_counts
 from portal.models import AuditEvent, Company, CompanyState
@@ -39,7 +39,7 @@ def test_company_state_is_derived_from_licences_and_evaluation(personas):
     paid = Company.objects.create(
         partner=personas.partner, name="Paid", contact_email="a@x.example"
     )
-    add_licence(paid, LicenseKind.ROOM, 2)
+    add_licence(paid, LicenceKind.ROOM, 2)
     expired = Company.objects.create(
         partner=personas.partner, name="Expired", contact_email="a@x.example"
     )
@@ -265,8 +265,9 @@ def test_deleting_a_company_takes_its_consumers_and_domains(personas, login):
     )
     client = login(personas.regular)
     confirm = client.get(reverse("portal:company_delete", args=[company.public_id]))
-    assert b"1 users (with their invitations)" in confirm.content
-    assert b"1 endpoints (with their call history)" in confirm.content
+    assert b"<li>1 User</li>" in confirm.content
+    assert b"<li>1 Endpoint</li>" in confirm.content
+    assert b"<li>0 Team VMRs</li>" in confirm.content
     response = client.post(reverse("portal:company_delete", args=[company.public_id]))
     assert response.status_code == 302
     assert not Company.objects.filter(pk=company.pk).exists()

@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from licensing import services as licensing
-from licensing.models import License, LicenseKind
+from licensing.models import LicenceKind, License
 from portal import services
 from portal.counts_cache import company_counts
 from portal.models import Company
@@ -51,7 +51,7 @@ def test_tab_counts_follow_every_change_a_partner_or_ops_makes(personas, login):
         actor=ops,
         licence=License(
             company=company,
-            kind=LicenseKind.ENTERPRISE_USER,
+            kind=LicenceKind.ENTERPRISE_USER,
             quantity=5,
             starts_on=today,
             ends_on=today + timedelta(days=365),

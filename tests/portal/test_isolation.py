@@ -31,9 +31,9 @@ PUBLIC_VIEWS = {
 
 def objects_of_partner_a(personas) -> dict[str, object]:
     """One of partner A's objects for every URL parameter name the portal uses."""
-    from consumers.batch import batch_preview
     from consumers.models import BatchJob, Consumer
     from consumers.services import endpoint_create
+    from consumers.services.batch import batch_preview
     from domains import services as domain_services
 
     endpoint = Consumer.objects.filter(company=personas.company, kind="endpoint").first() or (
@@ -149,7 +149,7 @@ def test_the_walk_catches_a_view_that_forgets_the_tenant_check(personas, db):
         return HttpResponse(Company.objects.get(public_id=company_id).name)
 
     module = types.ModuleType("tests_leaky_urls")
-    from portal.urls import urlpatterns
+    from project.urls import urlpatterns
 
     module.urlpatterns = [
         path("leak/<uuid:company_id>/", leaky_company, name="leak"),

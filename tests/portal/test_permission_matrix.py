@@ -30,7 +30,7 @@ MATRIX = {
     "portal:home": MEMBER,
     "portal:company_list": MEMBER,
     "portal:company_create": WRITER,
-    "portal:consumers_export": MEMBER,
+    "partner_licence_consumers_export": MEMBER,
     "portal:company_detail": MEMBER,
     "portal:company_edit": WRITER,
     "portal:company_delete": WRITER,
@@ -81,7 +81,7 @@ MATRIX = {
     "domains:interop_add": WRITER,
     "domains:interop_delete": WRITER,
     "licensing:licence_list": MEMBER,
-    "licensing:consumers_export": MEMBER,
+    "consumers:licence_consumers_export": MEMBER,
     "handouts:handout": MEMBER,  # every role exports handouts
     "handouts:export_detail": MEMBER,
     "handouts:export_download": MEMBER,

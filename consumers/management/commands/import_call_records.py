@@ -6,7 +6,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from consumers.endpoints import IngestError, call_records_ingest
+from consumers.services.ingest import IngestError, call_records_ingest
 
 CSV_INT_FIELDS = {"duration_seconds"}
 

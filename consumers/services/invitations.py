@@ -1,43 +1,38 @@
 """The invitation lifecycle: the email, acceptance, manual and scheduled re-sends, the purge.
 
-The schedule counts from `sent_at` (the first send, or the latest manual re-send): an
-unanswered invitation is re-sent at 10 and at 30 days, and deleted with the invitee's personal
-data at 60 days. The jobs claim rows with `SELECT ... FOR UPDATE SKIP LOCKED` in bounded
-batches and stamp them in the same transaction, so a second or concurrent run sends nothing
-more; a send that fails is not stamped, so the next run tries again.
+The schedule (consumers.models: INVITE_*, Invitation.next_resend_at, InvitationQuerySet) counts
+from `sent_at` (the first send, or the latest manual re-send): an unanswered invitation is
+re-sent at 10 and at 30 days, and deleted with the invitee's personal data at 60 days. The jobs
+claim rows with `SELECT ... FOR UPDATE SKIP LOCKED` in bounded batches and stamp them in the
+same transaction, so a second or concurrent run sends nothing more; a send that fails is not
+stamped, so the next run tries again.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import get_connection
 from django.db import transaction
-from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
-from portal.access import ensure_can_write
+from portal import emails
+from portal.access import Actor, ensure_can_write
 from portal.audit import audit_record
-from portal.emails import send_email
+from portal.jobs import enqueue_on_commit
 
-from . import tokens
-from .models import Consumer, ConsumerKind, ConsumerStatus, Invitation
-from .services import delete_with_audit
+from .. import tokens
+from ..models import Consumer, ConsumerKind, ConsumerStatus, Invitation
+from .deletion import consumer_delete, delete_consumer_rows
 
 logger = logging.getLogger(__name__)
 
-INVITE_FIRST_RESEND = timedelta(days=10)
-INVITE_SECOND_RESEND = timedelta(days=30)
-INVITE_PURGE_AFTER = timedelta(days=60)
-# An invitation whose first send never succeeded (broker or SMTP down) is picked up by the
-# hourly job after this grace period, so nothing is lost.
-UNSENT_GRACE = timedelta(minutes=15)
 BATCH_SIZE = 500
 # Purging is statements only (no email per invitation): larger batches, fewer statements.
 PURGE_BATCH_SIZE = 2000
@@ -48,57 +43,33 @@ INVALID_LINK_MESSAGE = (
 )
 
 
-def next_resend_at(invitation: Invitation) -> datetime | None:
-    if invitation.accepted_at is not None or invitation.sent_at is None:
-        return None
-    if invitation.first_reminder_at is None:
-        return invitation.sent_at + INVITE_FIRST_RESEND
-    if invitation.second_reminder_at is None:
-        return invitation.sent_at + INVITE_SECOND_RESEND
-    return None
-
-
 def accept_url(invitation: Invitation) -> str:
     token = tokens.token_for(invitation.token_nonce)
     return settings.SITE_URL + reverse("invitation_accept", kwargs={"token": token})
 
 
-def invitation_enqueue_send(invitation: Invitation) -> None:
-    from .tasks import invitation_send
-
-    invitation_id = invitation.pk
-    transaction.on_commit(lambda: invitation_send.delay(invitation_id))
-
-
-def _email_context(invitation: Invitation, *, reminder: bool) -> dict[str, Any]:
-    consumer = invitation.consumer
-    company = consumer.company
-    return {
-        "invitation": invitation,
-        "consumer": consumer,
-        "company": company,
-        "partner": company.partner,
-        "link": accept_url(invitation),
-        "reminder": reminder,
-    }
+def invitation_create(consumer: Consumer, *, email: str, full_name: str) -> Invitation:
+    """The invited user's invitation; its email is sent by a task once it is committed."""
+    nonce = tokens.new_nonce()
+    invitation = Invitation.objects.create(
+        consumer=consumer,
+        email=email,
+        full_name=full_name,
+        token_nonce=nonce,
+        token_hash=tokens.token_hash(tokens.token_for(nonce)),
+    )
+    enqueue_on_commit("consumers.tasks.invitation_send", invitation.pk)
+    return invitation
 
 
 def _send(invitation: Invitation, *, reminder: bool, connection: Any = None) -> None:
-    send_email(
-        "invitation",
-        to=[invitation.email],
-        context=_email_context(invitation, reminder=reminder),
-        reply_to=[invitation.consumer.company.partner.support_email]
-        if invitation.consumer.company.partner.support_email
-        else [],
-        connection=connection,
+    emails.invitation(
+        invitation, link=accept_url(invitation), reminder=reminder, connection=connection
     )
 
 
 def _pending() -> Any:
-    return Invitation.objects.select_related("consumer__company__partner").filter(
-        accepted_at__isnull=True, consumer__status=ConsumerStatus.INVITED
-    )
+    return Invitation.objects.pending().select_related("consumer__company__partner")
 
 
 def invitation_send_initial(*, invitation_id: int) -> bool:
@@ -123,70 +94,67 @@ class ReminderRun:
     sent: int = 0
     failed: int = 0
     initial: int = 0
+    failed_ids: set[int] = field(default_factory=set)
 
 
 def invitation_reminders_send(*, now: datetime | None = None) -> ReminderRun:
     """Re-send unanswered invitations at 10 and 30 days (one email if both are due), and send
     those whose first send never went out."""
     now = now or timezone.now()
-    first_due = Q(first_reminder_at__isnull=True, sent_at__lte=now - INVITE_FIRST_RESEND)
-    second_due = Q(second_reminder_at__isnull=True, sent_at__lte=now - INVITE_SECOND_RESEND)
-    unsent = Q(sent_at__isnull=True, created_at__lte=now - UNSENT_GRACE)
     run = ReminderRun()
-    failed_ids: set[int] = set()
     connection = get_connection()
     try:
-        while True:
-            with transaction.atomic():
-                batch = list(
-                    _pending()
-                    .filter(first_due | second_due | unsent)
-                    .exclude(pk__in=failed_ids)
-                    .select_for_update(skip_locked=True, of=("self",))
-                    .order_by("pk")[:BATCH_SIZE]
-                )
-                if not batch:
-                    break
-                first_ids, second_ids, initial_ids = [], [], []
-                for invitation in batch:
-                    is_initial = invitation.sent_at is None
-                    try:
-                        _send(invitation, reminder=not is_initial, connection=connection)
-                    except Exception:
-                        logger.exception("invitation %s: send failed", invitation.pk)
-                        failed_ids.add(invitation.pk)
-                        run.failed += 1
-                        continue
-                    if is_initial:
-                        initial_ids.append(invitation.pk)
-                        continue
-                    first_ids.append(invitation.pk)
-                    if invitation.sent_at <= now - INVITE_SECOND_RESEND:
-                        second_ids.append(invitation.pk)
-                stamp = timezone.now()
-                # Set-based stamps; a catch-up stamps both reminders with the one email.
-                Invitation.objects.filter(pk__in=first_ids, first_reminder_at__isnull=True).update(
-                    first_reminder_at=stamp
-                )
-                Invitation.objects.filter(pk__in=second_ids).update(second_reminder_at=stamp)
-                Invitation.objects.filter(pk__in=initial_ids).update(sent_at=stamp)
-                run.sent += len(first_ids)
-                run.initial += len(initial_ids)
+        while _reminders_batch(now, run, connection):
+            pass
     finally:
         connection.close()
     return run
+
+
+@transaction.atomic
+def _reminders_batch(now: datetime, run: ReminderRun, connection: Any) -> bool:
+    """Claim, send and stamp one batch; False when nothing is left."""
+    batch = list(
+        _pending()
+        .resend_due(now)
+        .exclude(pk__in=run.failed_ids)
+        .select_for_update(skip_locked=True, of=("self",))
+        .order_by("pk")[:BATCH_SIZE]
+    )
+    first_ids, second_ids, initial_ids = [], [], []
+    for invitation in batch:
+        is_initial = invitation.sent_at is None
+        try:
+            _send(invitation, reminder=not is_initial, connection=connection)
+        except Exception:
+            logger.exception("invitation %s: send failed", invitation.pk)
+            run.failed_ids.add(invitation.pk)
+            run.failed += 1
+            continue
+        if is_initial:
+            initial_ids.append(invitation.pk)
+            continue
+        first_ids.append(invitation.pk)
+        if invitation.second_resend_due(now):
+            second_ids.append(invitation.pk)
+    stamp = timezone.now()
+    # Set-based stamps; a catch-up stamps both reminders with the one email.
+    Invitation.objects.filter(pk__in=first_ids, first_reminder_at__isnull=True).update(
+        first_reminder_at=stamp
+    )
+    Invitation.objects.filter(pk__in=second_ids).update(second_reminder_at=stamp)
+    Invitation.objects.filter(pk__in=initial_ids).update(sent_at=stamp)
+    run.sent += len(first_ids)
+    run.initial += len(initial_ids)
+    return bool(batch)
 
 
 def invitations_purge(*, now: datetime | None = None) -> int:
     """Delete invitations unanswered 60 days after they were sent, with the user consumer and
     every piece of the invitee's personal data; the seat is freed. Bounded batches."""
     now = now or timezone.now()
-    cutoff = now - INVITE_PURGE_AFTER
     # From the invitations' side: the pending-invitation index finds the expired ones.
-    expired = Invitation.objects.filter(
-        Q(sent_at__lte=cutoff) | Q(sent_at__isnull=True, created_at__lte=cutoff),
-        accepted_at__isnull=True,
-    ).values("consumer_id")
+    expired = Invitation.objects.purge_due(now).values("consumer_id")
     purged = 0
     while True:
         with transaction.atomic():
@@ -196,7 +164,7 @@ def invitations_purge(*, now: datetime | None = None) -> int:
                 .order_by("pk")
                 .values_list("pk", flat=True)[:PURGE_BATCH_SIZE]
             )
-            delete_with_audit(
+            delete_consumer_rows(
                 dict.fromkeys(ids, ConsumerKind.USER), actor_id=None, action="invitation_purged"
             )
             purged += len(ids)
@@ -250,7 +218,7 @@ def _pending_invitation_of(consumer: Consumer) -> Invitation:
 
 
 @transaction.atomic
-def invitation_resend(*, actor: Any, consumer: Consumer) -> Invitation:
+def invitation_resend(*, actor: Actor, consumer: Consumer) -> Invitation:
     """Send the invitation again now and restart the 10 / 30 / 60-day schedule from now."""
     ensure_can_write(actor, consumer.company.partner)
     invitation = _pending_invitation_of(consumer)
@@ -264,15 +232,13 @@ def invitation_resend(*, actor: Any, consumer: Consumer) -> Invitation:
     audit_record(
         actor=actor, action="user.invitation_resend", obj=consumer, company=consumer.company
     )
-    invitation_enqueue_send(invitation)
+    enqueue_on_commit("consumers.tasks.invitation_send", invitation.pk)
     return invitation
 
 
 @transaction.atomic
-def invitation_revoke(*, actor: Any, consumer: Consumer) -> None:
+def invitation_revoke(*, actor: Actor, consumer: Consumer) -> None:
     """Withdraw a pending invitation: the invited user is deleted."""
-    from .services import consumer_delete
-
     ensure_can_write(actor, consumer.company.partner)
     _pending_invitation_of(consumer)
     audit_record(

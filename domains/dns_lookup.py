@@ -1,9 +1,12 @@
-"""The DNS TXT verification engine (dnspython).
+"""DNS lookups (dnspython) and the one TXT evaluator of domain verification.
 
-Outcomes are deliberately three-valued: `verified`, `not_verified` (the DNS answered and the
-record is not there: NXDOMAIN, no answer, wrong token) and `transient` (timeout, SERVFAIL, no
-nameserver answered): a transient failure proves nothing, so callers change nothing but the
-recorded error.
+`txt_evaluate` decides every verification outcome: Verify, the periodic check, Microsoft 365
+domains and the live DNS panel all ask it. Outcomes are deliberately three-valued: `verified`,
+`not_verified` (the DNS answered and the record is not there: NXDOMAIN, no answer, wrong token)
+and `transient` (timeout, SERVFAIL, no nameserver answered): a transient failure proves nothing,
+so callers change nothing but the recorded error.
+
+(Named dns_lookup, not dns, so that it never shadows dnspython's `dns` package.)
 """
 
 from __future__ import annotations
@@ -91,24 +94,27 @@ def txt_has_token(values: tuple[str, ...], token: str) -> bool:
 @dataclass(frozen=True)
 class TxtCheck:
     outcome: str  # VERIFIED, NOT_VERIFIED, TRANSIENT
-    reason: str
+    reason: str  # why it is not verified, for the domain's last error
+    found: tuple[str, ...] = ()  # the TXT values seen at either name
+    errors: str = ""  # what failed, when transient
 
 
-def check_txt(domain: str, token: str) -> TxtCheck:
-    res = resolver()
+def txt_evaluate(domain: str, token: str, res: dns.resolver.Resolver | None = None) -> TxtCheck:
+    """Is `<prefix>=<token>` published at the domain or at `_<prefix>.<domain>`?"""
+    res = res or resolver()
     lookups = {name: lookup(name, "TXT", res) for name in txt_names(domain)}
-    for result in lookups.values():
-        if result.status == "ok" and txt_has_token(result.values, token):
-            return TxtCheck(VERIFIED, "")
+    found = tuple(v for r in lookups.values() for v in r.values)
+    if any(r.status == "ok" and txt_has_token(r.values, token) for r in lookups.values()):
+        return TxtCheck(VERIFIED, "", found)
     transient = [f"{name}: {r.error}" for name, r in lookups.items() if r.status == "transient"]
     if transient:
-        return TxtCheck(TRANSIENT, "Temporary DNS problem, will retry: " + "; ".join(transient))
+        errors = "; ".join(transient)
+        return TxtCheck(TRANSIENT, "Temporary DNS problem, will retry: " + errors, found, errors)
     names = " or ".join(txt_names(domain))
-    if any(r.status == "ok" and r.values for r in lookups.values()):
-        return TxtCheck(
-            NOT_VERIFIED,
-            f"TXT records were found at {names}, but none is {expected_txt(token)}.",
-        )
-    if all(r.status == "nxdomain" for r in lookups.values()):
-        return TxtCheck(NOT_VERIFIED, f"{domain} does not exist in DNS (NXDOMAIN).")
-    return TxtCheck(NOT_VERIFIED, f"No TXT record was found at {names}.")
+    if found:
+        reason = f"TXT records were found at {names}, but none is {expected_txt(token)}."
+    elif all(r.status == "nxdomain" for r in lookups.values()):
+        reason = f"{domain} does not exist in DNS (NXDOMAIN)."
+    else:
+        reason = f"No TXT record was found at {names}."
+    return TxtCheck(NOT_VERIFIED, reason, found)

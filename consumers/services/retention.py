@@ -17,7 +17,7 @@ from dateutil.relativedelta import relativedelta
 from django.db import connection, transaction
 from django.utils import timezone
 
-from .models import CallRecord, EndpointSettings, UsageModel
+from ..models import CallRecord, EndpointSettings, UsageModel
 
 RETENTION = relativedelta(months=3)
 BATCH_SIZE = 50_000  # primary keys per range

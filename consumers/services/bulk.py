@@ -12,13 +12,14 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from domains.services import calling_domain_for_address
-from licensing.seats import family_of_consumer_kind, seats_of
-from portal.access import ensure_can_write
+from portal.access import Actor, ensure_can_write
 from portal.models import Company
 
-from .addresses import normalize_alias
-from .models import Address, ConsumerKind
-from .services import user_invite, validate_email_address
+from ..addresses import normalize_alias_for
+from ..models import Address, ConsumerKind, address_rows, seat_family
+from ..seats import seat_allocation
+from .common import validate_email_address
+from .creation import user_invite
 
 MAX_ROWS = 5000
 COLUMNS = ("full_name", "email", "alias", "domain")
@@ -87,66 +88,72 @@ def parse_invite_csv(text: str) -> list[InviteRow]:
     return rows
 
 
-def bulk_invite_plan(*, company: Company, rows: list[InviteRow]) -> BulkPlan:
-    """Validate every row (no writes) and say what the import would do to the seats."""
+def _validate_row(company: Company, row: InviteRow) -> None:
+    """Check one row as user_invite will (no writes); fill in its addresses."""
+    try:
+        row.email = validate_email_address(row.email)
+    except ValidationError:
+        row.errors.append(f"{row.email or '(empty)'} is not a valid email address")
+    if not row.full_name:
+        row.errors.append("the full name is missing")
+    try:
+        domain = calling_domain_for_address(company=company, name=row.domain)
+    except ValidationError as exc:
+        row.errors.extend(exc.messages)
+        return
+    try:
+        row.alias = normalize_alias_for(row.alias, domain=domain.name)
+    except ValidationError as exc:
+        row.errors.append(f"alias {row.alias!r}: {exc.messages[0]}")
+        return
+    row.address, row.vmr_address = (
+        a for a, _ in address_rows(row.alias, domain.name, ConsumerKind.USER)
+    )
+
+
+def _mark_repeated_and_taken(rows: list[InviteRow]) -> None:
     seen: dict[str, int] = {}
     for row in rows:
-        if row.errors:
-            continue
-        try:
-            row.email = validate_email_address(row.email)
-        except ValidationError:
-            row.errors.append(f"{row.email or '(empty)'} is not a valid email address")
-        if not row.full_name:
-            row.errors.append("the full name is missing")
-        try:
-            domain = calling_domain_for_address(company=company, name=row.domain)
-        except ValidationError as exc:
-            row.errors.extend(exc.messages)
-            continue
-        try:
-            row.alias = normalize_alias(row.alias, hosted_domain=domain.is_hosted)
-        except ValidationError as exc:
-            row.errors.append(f"alias {row.alias!r}: {exc.messages[0]}")
-            continue
-        row.address = f"{row.alias}@{domain.name}"
-        row.vmr_address = f"{row.alias}.vmr@{domain.name}"
         for address in (row.address, row.vmr_address):
-            if address in seen:
+            if address and address in seen:
                 row.errors.append(f"{address} is also on line {seen[address]}")
-            seen.setdefault(address, row.line)
-    taken = set(
-        Address.objects.filter(
-            address__in=[a for r in rows for a in (r.address, r.vmr_address) if a]
-        ).values_list("address", flat=True)
-    )
+            if address:
+                seen.setdefault(address, row.line)
+    taken = set(Address.objects.filter(address__in=list(seen)).values_list("address", flat=True))
     for row in rows:
         for address in (row.address, row.vmr_address):
             if address and address in taken:
                 row.errors.append(f"{address} is already taken")
 
-    seats = seats_of(company=company, family=family_of_consumer_kind(ConsumerKind.USER))
+
+def bulk_invite_plan(*, company: Company, rows: list[InviteRow]) -> BulkPlan:
+    """Validate every row (no writes) and say what the import would do to the seats."""
+    for row in rows:
+        if not row.errors:
+            _validate_row(company, row)
+    _mark_repeated_and_taken(rows)
     count = len(rows)
+    allocation = seat_allocation(
+        company=company, family=seat_family(ConsumerKind.USER), count=count
+    )
+    seats = allocation.seats
     problems = []
-    trial = 0
-    if seats.unlimited:
-        before = after = None
-    else:
-        before = seats.remaining or 0
-        paid = min(before, count)
-        after = before - paid
-        trial = count - paid
-        if trial and not company.evaluation_open:
-            problems.append(
-                f"{count} users need {count} {seats.label} seats but only {before} are free, "
-                "and Evaluation Mode is closed."
-            )
+    if not allocation.allowed:
+        problems.append(
+            f"{count} users need {count} {seats.label} seats but only {allocation.paid} are "
+            "free, and Evaluation Mode is closed."
+        )
+    free = seats.remaining
     return BulkPlan(
-        rows=rows, seats_before=before, seats_after=after, trial_count=trial, problems=problems
+        rows=rows,
+        seats_before=free,
+        seats_after=None if free is None else free - allocation.paid,
+        trial_count=allocation.trial,
+        problems=problems,
     )
 
 
-def users_bulk_invite(*, actor: Any, company: Company, rows: list[InviteRow]) -> list[Any]:
+def users_bulk_invite(*, actor: Actor, company: Company, rows: list[InviteRow]) -> list[Any]:
     """Create every invitation, or none: any failing row (also one that became invalid since the
     preview) rolls back the whole import."""
     ensure_can_write(actor, company.partner)

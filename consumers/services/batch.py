@@ -14,14 +14,13 @@ from django.db import connection, transaction
 from django.db.models import F, QuerySet
 from django.utils import timezone
 
-from domains.models import DomainStatus
-from licensing.seats import family_of_consumer_kind, seats_of
-from portal.access import ensure_can_write
+from portal.access import Actor, ensure_can_write
 from portal.audit import audit_record
+from portal.jobs import enqueue_on_commit
 from portal.models import Company
 
-from . import selectors
-from .models import (
+from .. import selectors
+from ..models import (
     Address,
     BatchAction,
     BatchItem,
@@ -31,7 +30,17 @@ from .models import (
     ConsumerKind,
     ConsumerStatus,
     ItemOutcome,
+    seat_family,
 )
+from ..seats import seat_allocation
+from .activation import (
+    CANDIDATE_FIELDS,
+    Candidate,
+    candidate,
+    consumers_activate,
+    reactivation_blocker,
+)
+from .deletion import consumers_delete
 
 logger = logging.getLogger(__name__)
 
@@ -77,29 +86,11 @@ def parse_address_list(text: str) -> list[str]:
     return addresses
 
 
-class Candidate(NamedTuple):
-    """What the preview needs of a consumer: read as plain rows, not model objects (a batch
-    can hold 50,000 of them)."""
-
-    id: int
-    address: str
-    kind: str
-    status: str
-    company_id: int
-    domain_status: str | None  # None: no calling domain
-
-
 def _candidates(qs: QuerySet[Any], key: str, prefix: str = "") -> list[tuple[str, Candidate]]:
     """(the row's `key` column as text, Candidate) for each row of qs; `prefix` leads from the
     queried model to the consumer."""
-    fields = ("pk", "alias", "domain", "kind", "status", "company_id", "calling_domain__status")
-    out = []
-    for value, pk, alias, domain, kind, status, company_id, domain_status in qs.values_list(
-        key, *(prefix + f for f in fields)
-    ):
-        candidate = Candidate(pk, f"{alias}@{domain}", kind, status, company_id, domain_status)
-        out.append((str(value), candidate))
-    return out
+    rows = qs.values_list(key, *(prefix + f for f in CANDIDATE_FIELDS))
+    return [(str(value), candidate(*row)) for value, *row in rows]
 
 
 def _resolve_addresses(
@@ -146,39 +137,42 @@ class PlannedItem(NamedTuple):
 def _plan(
     company: Company, action: str, kind: str, resolved: list[tuple[str, Candidate | None, str]]
 ) -> list[PlannedItem]:
+    """What the batch will do to each listed consumer, decided as the run will decide it."""
     plan: list[PlannedItem] = []
-    reactivating: list[int] = []  # positions waiting for the seat decision
+    reactivating: list[int] = []  # positions waiting for the seat allocation
     for position, (label, consumer, problem) in enumerate(resolved):
         item = PlannedItem(position, label, consumer.id if consumer else None, False, problem)
+        blocker = reactivation_blocker(consumer) if consumer else None
         if consumer is None:
             pass
         elif action == BatchAction.DELETE:
             item = item._replace(will_run=True, message="will be deleted")
-        elif consumer.status != ConsumerStatus.INACTIVE:
-            status = ConsumerStatus(consumer.status).label.lower()
-            item = item._replace(message=f"already {status}")
-        elif consumer.domain_status not in (None, DomainStatus.VERIFIED):
+        elif blocker == "domain":
             item = item._replace(message="domain not verified")
+        elif blocker:
+            item = item._replace(message=f"already {ConsumerStatus(blocker).label.lower()}")
         else:
             reactivating.append(position)
         plan.append(item)
     if reactivating:
-        seats = seats_of(company=company, family=family_of_consumer_kind(kind))
-        free = None if seats.unlimited else (seats.remaining or 0)
-        lacking = 0 if free is None else max(0, len(reactivating) - free)
+        allocation = seat_allocation(
+            company=company, family=seat_family(kind), count=len(reactivating)
+        )
         for index, position in enumerate(reactivating):
-            if free is None or index < free:
-                change = {"will_run": True, "message": "will be reactivated"}
-            elif company.evaluation_open:
-                until = company.evaluation_ends_on
-                change = {
-                    "will_run": True,
-                    "message": f"will be reactivated as a trial until {until}",
-                }
-            else:
-                change = {"message": f"no licence seat left for {lacking} of {len(reactivating)}"}
-            plan[position] = plan[position]._replace(**change)
+            plan[position] = plan[position]._replace(**_reactivation_item(allocation, index))
     return plan
+
+
+def _reactivation_item(allocation: Any, index: int) -> dict[str, Any]:
+    trial = allocation.trial_at(index)
+    if trial is None:
+        return {"message": f"no licence seat left for {allocation.refused} of {allocation.count}"}
+    if trial:
+        return {
+            "will_run": True,
+            "message": f"will be reactivated as a trial until {allocation.trial_until}",
+        }
+    return {"will_run": True, "message": "will be reactivated"}
 
 
 def _write_items(batch: BatchJob, items: list[PlannedItem]) -> None:
@@ -198,10 +192,40 @@ def _write_items(batch: BatchJob, items: list[PlannedItem]) -> None:
             copy.write_row((batch.pk, *item, ItemOutcome.PENDING))
 
 
+def _resolve_selection(
+    company: Company,
+    kind: str,
+    consumer_ids: Iterable[str] | None,
+    addresses: list[str] | None,
+    matching: dict[str, str] | None,
+) -> list[tuple[str, Candidate | None, str]]:
+    """(label, consumer or None, why not) per selected item, from one of the three sources:
+    rows ticked on a list page, "all matching the filter", or a list of addresses."""
+    if addresses is not None:
+        return _resolve_addresses(company, kind, addresses)
+    if matching is not None:
+        qs = selectors.consumer_list(
+            company=company,
+            kind=kind,
+            query=matching.get("q", ""),
+            status=matching.get("status", ""),
+            pending_only=matching.get("pending") == "1",
+        )
+        return [(c.address, c, "") for _, c in _candidates(qs[: MAX_ITEMS + 1], key="pk")]
+    ids = list(dict.fromkeys(consumer_ids or []))
+    found = dict(
+        _candidates(
+            Consumer.objects.filter(company=company, kind=kind, public_id__any_of=ids),
+            key="public_id",
+        )
+    )
+    return [(found[i].address, found[i], "") if i in found else (i, None, "not found") for i in ids]
+
+
 @transaction.atomic
 def batch_preview(
     *,
-    actor: Any,
+    actor: Actor,
     company: Company,
     kind: str,
     action: str,
@@ -216,29 +240,7 @@ def batch_preview(
         raise ValidationError({"action": "Choose Delete or Reactivate."})
     if kind not in ConsumerKind.values:
         raise ValidationError("Unknown kind of consumer.")
-    resolved: list[tuple[str, Candidate | None, str]]
-    if addresses is not None:
-        resolved = _resolve_addresses(company, kind, addresses)
-    elif matching is not None:
-        qs = selectors.consumer_list(
-            company=company,
-            kind=kind,
-            query=matching.get("q", ""),
-            status=matching.get("status", ""),
-            pending_only=matching.get("pending") == "1",
-        )
-        resolved = [(c.address, c, "") for _, c in _candidates(qs[: MAX_ITEMS + 1], key="pk")]
-    else:
-        ids = list(dict.fromkeys(consumer_ids or []))
-        found = dict(
-            _candidates(
-                Consumer.objects.filter(company=company, kind=kind, public_id__any_of=ids),
-                key="public_id",
-            )
-        )
-        resolved = [
-            (found[i].address, found[i], "") if i in found else (i, None, "not found") for i in ids
-        ]
+    resolved = _resolve_selection(company, kind, consumer_ids, addresses, matching)
     if not resolved:
         raise ValidationError("Select at least one consumer.")
     if len(resolved) > MAX_ITEMS:
@@ -255,7 +257,7 @@ def batch_preview(
 
 
 @transaction.atomic
-def batch_confirm(*, actor: Any, batch: BatchJob) -> BatchJob:
+def batch_confirm(*, actor: Actor, batch: BatchJob) -> BatchJob:
     ensure_can_write(actor, batch.company.partner)
     claimed = BatchJob.objects.filter(pk=batch.pk, status=BatchStatus.PREVIEW).update(
         status=BatchStatus.QUEUED
@@ -271,62 +273,46 @@ def batch_confirm(*, actor: Any, batch: BatchJob) -> BatchJob:
         company=batch.company,
         data={"kind": batch.kind, "items": batch.total, "to_run": batch.total - skipped},
     )
-    batch_id = batch.pk
-
-    def enqueue() -> None:
-        from .tasks import batch_run
-
-        batch_run.delay(batch_id)
-
-    transaction.on_commit(enqueue)
+    enqueue_on_commit("consumers.tasks.batch_run", batch.pk)
     batch.refresh_from_db()
     return batch
 
 
 @transaction.atomic
-def batch_cancel(*, actor: Any, batch: BatchJob) -> None:
+def batch_cancel(*, actor: Actor, batch: BatchJob) -> None:
     ensure_can_write(actor, batch.company.partner)
     BatchJob.objects.filter(pk=batch.pk, status=BatchStatus.PREVIEW).update(
         status=BatchStatus.CANCELLED, finished_at=timezone.now()
     )
 
 
-def _run_chunk(
-    batch: BatchJob, consumer_ids: dict[int, int | None], actor: Any
-) -> dict[tuple[str, str], list[int]]:
-    """Run one chunk ({item id: consumer id}) through the same set-based services the single
-    actions use. Returns the item ids by (outcome, message)."""
-    from . import services
+Outcomes = dict[tuple[str, str], list[int]]  # (outcome, message) -> batch item ids
 
+
+def _run_chunk(batch: BatchJob, consumer_ids: dict[int, int | None], actor: Actor) -> Outcomes:
+    """Run one chunk ({item id: consumer id}) through the same set-based services the single
+    actions use."""
     ids = [pk for pk in consumer_ids.values() if pk is not None]
-    outcomes: dict[tuple[str, str], list[int]] = {}
+    outcomes: Outcomes = {}
     try:
         if batch.action == BatchAction.DELETE:
-            deleted = services.consumers_delete(
-                actor=actor, company=batch.company, consumer_ids=ids
-            )
-            for item_id, consumer_id in consumer_ids.items():
-                key = (
-                    (ItemOutcome.SUCCEEDED, "deleted")
-                    if consumer_id in deleted
-                    else (ItemOutcome.FAILED, "no longer exists")
-                )
-                outcomes.setdefault(key, []).append(item_id)
+            deleted = consumers_delete(actor=actor, company=batch.company, consumer_ids=ids)
+            activated, failures = dict.fromkeys(deleted, False), {}
         else:
-            activated, failures = services.consumers_activate(
+            activated, failures = consumers_activate(
                 actor=actor, company=batch.company, consumer_ids=ids
             )
-            for item_id, consumer_id in consumer_ids.items():
-                if consumer_id in activated:
-                    message = "reactivated as a trial" if activated[consumer_id] else "reactivated"
-                    key = (ItemOutcome.SUCCEEDED, message)
-                else:
-                    reason = failures.get(consumer_id, "no longer exists")[:300]  # type: ignore[arg-type]
-                    key = (ItemOutcome.FAILED, reason)
-                outcomes.setdefault(key, []).append(item_id)
     except (ValidationError, PermissionDenied) as exc:
         reason = " ".join(getattr(exc, "messages", None) or [str(exc)])[:300]
-        outcomes = {(ItemOutcome.FAILED, reason): list(consumer_ids)}
+        return {(ItemOutcome.FAILED, reason): list(consumer_ids)}
+    done = "deleted" if batch.action == BatchAction.DELETE else "reactivated"
+    for item_id, consumer_id in consumer_ids.items():
+        if consumer_id in activated:
+            trial = " as a trial" if activated[consumer_id] else ""
+            key = (ItemOutcome.SUCCEEDED, done + trial)
+        else:
+            key = (ItemOutcome.FAILED, failures.get(consumer_id, "no longer exists")[:300])  # type: ignore[arg-type]
+        outcomes.setdefault(key, []).append(item_id)
     return outcomes
 
 
@@ -347,40 +333,10 @@ def batch_run(*, batch_id: int) -> BatchJob | None:
     BatchJob.objects.filter(pk=batch.pk, status=BatchStatus.QUEUED).update(
         status=BatchStatus.RUNNING, started_at=timezone.now()
     )
-    actor = batch.created_by
     size = ENDPOINT_CHUNK_SIZE if batch.kind == ConsumerKind.ENDPOINT else CHUNK_SIZE
     after = -1
-    while True:
-        with transaction.atomic():
-            claimed = list(
-                BatchItem.objects.select_for_update(skip_locked=True)
-                .filter(batch=batch, position__gt=after, outcome=ItemOutcome.PENDING)
-                .order_by("position")
-                .values_list("pk", "position", "consumer_id")[:size]
-            )
-            if not claimed:
-                break
-            after = claimed[-1][1]
-            chunk = {pk: consumer_id for pk, _position, consumer_id in claimed}
-            try:
-                with transaction.atomic():
-                    outcomes = _run_chunk(batch, chunk, actor)
-            except Exception:  # a broken chunk never stops the batch
-                logger.exception("batch %s: chunk failed", batch.pk)
-                outcomes = {(ItemOutcome.FAILED, "unexpected error"): list(chunk)}
-            # One UPDATE per distinct (outcome, message): usually one or two per chunk.
-            for (outcome, message), pks in outcomes.items():
-                BatchItem.objects.filter(pk__any_of=pks).update(outcome=outcome, message=message)
-            ok = sum(
-                len(pks)
-                for (outcome, _), pks in outcomes.items()
-                if outcome == ItemOutcome.SUCCEEDED
-            )
-            BatchJob.objects.filter(pk=batch.pk).update(
-                processed=F("processed") + len(chunk),
-                succeeded=F("succeeded") + ok,
-                failed=F("failed") + (len(chunk) - ok),
-            )
+    while (after := _run_next_chunk(batch, after, size)) is not None:
+        pass
     if not BatchItem.objects.filter(batch=batch, outcome=ItemOutcome.PENDING).exists():
         BatchJob.objects.filter(pk=batch.pk).exclude(status=BatchStatus.DONE).update(
             status=BatchStatus.DONE, finished_at=timezone.now()
@@ -389,9 +345,32 @@ def batch_run(*, batch_id: int) -> BatchJob | None:
     return batch
 
 
-def batch_get(*, company: Company, public_id: object) -> BatchJob:
-    from django.shortcuts import get_object_or_404
-
-    return get_object_or_404(
-        BatchJob.objects.select_related("company"), company=company, public_id=public_id
+@transaction.atomic
+def _run_next_chunk(batch: BatchJob, after: int, size: int) -> int | None:
+    """Claim, run and stamp the next chunk after position `after`; returns the chunk's last
+    position, or None when nothing is left."""
+    claimed = list(
+        BatchItem.objects.select_for_update(skip_locked=True)
+        .filter(batch=batch, position__gt=after, outcome=ItemOutcome.PENDING)
+        .order_by("position")
+        .values_list("pk", "position", "consumer_id")[:size]
     )
+    if not claimed:
+        return None
+    chunk = {pk: consumer_id for pk, _position, consumer_id in claimed}
+    try:
+        with transaction.atomic():
+            outcomes = _run_chunk(batch, chunk, batch.created_by)
+    except Exception:  # a broken chunk never stops the batch
+        logger.exception("batch %s: chunk failed", batch.pk)
+        outcomes = {(ItemOutcome.FAILED, "unexpected error"): list(chunk)}
+    # One UPDATE per distinct (outcome, message): usually one or two per chunk.
+    for (outcome, message), pks in outcomes.items():
+        BatchItem.objects.filter(pk__any_of=pks).update(outcome=outcome, message=message)
+    ok = sum(len(pks) for (outcome, _), pks in outcomes.items() if outcome == ItemOutcome.SUCCEEDED)
+    BatchJob.objects.filter(pk=batch.pk).update(
+        processed=F("processed") + len(chunk),
+        succeeded=F("succeeded") + ok,
+        failed=F("failed") + (len(chunk) - ok),
+    )
+    return claimed[-1][1]

@@ -117,7 +117,7 @@ class Command(BaseCommand):
                     name=name,
                     defaults={"contact_email": contact, "evaluation_ends_on": evaluation},
                 )
-                if state == "paid" and not company.licenses.exists():
+                if state == "paid" and not company.licences.exists():
                     License.objects.create(
                         company=company,
                         kind=LicenseKind.ENTERPRISE_USER,

@@ -1,0 +1,163 @@
+"""Adding consumers: Users (by invitation), Team VMRs and Endpoints.
+
+Every input is validated before anything is written; the seat is taken under the company's row
+lock; the addresses are reserved last, where the database has the final word on uniqueness.
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from domains.services import calling_domain_for_address
+from portal.access import Actor, ensure_can_write
+from portal.audit import audit_record
+from portal.models import Company
+
+from ..addresses import normalize_alias_for
+from ..models import (
+    Consumer,
+    ConsumerKind,
+    ConsumerStatus,
+    EndpointSettings,
+    TeamVmrSettings,
+    UsageModel,
+    address_rows,
+)
+from ..seats import seat_take
+from .common import clean_text, lock_company, validate_email_address
+from .endpoints import provisioning_token
+from .invitations import invitation_create
+from .kind_settings import clean_device, clean_pins
+from .reservation import ensure_addresses_free, reserve_addresses
+
+
+def _consumer_create(
+    *,
+    actor: Actor,
+    company: Company,
+    kind: str,
+    alias: str,
+    display_name: str,
+    domain: str | None,
+    status: str = ConsumerStatus.ACTIVE,
+) -> Consumer:
+    """The steps every kind shares. The caller is atomic and has validated its own inputs."""
+    ensure_can_write(actor, company.partner)
+    display_name = clean_text(display_name, field="display_name")
+    calling_domain = calling_domain_for_address(company=company, name=domain)
+    alias = normalize_alias_for(alias, domain=calling_domain.name)
+    ensure_addresses_free(address_rows(alias, calling_domain.name, kind))
+    is_trial = seat_take(locked_company=lock_company(company), kind=kind)
+    consumer = Consumer.objects.create(
+        company=company,
+        kind=kind,
+        alias=alias,
+        domain=calling_domain.name,
+        calling_domain=calling_domain,
+        display_name=display_name,
+        status=status,
+        is_trial=is_trial,
+    )
+    reserve_addresses(consumer)
+    return consumer
+
+
+def _audit_created(actor: Actor, consumer: Consumer, action: str) -> None:
+    audit_record(
+        actor=actor,
+        action=action,
+        obj=consumer,
+        company=consumer.company,
+        data={"address": consumer.address, "trial": consumer.is_trial},
+    )
+
+
+@transaction.atomic
+def user_invite(
+    *,
+    actor: Actor,
+    company: Company,
+    email: str,
+    full_name: str,
+    alias: str,
+    domain: str | None = None,
+) -> Consumer:
+    email = validate_email_address(email)
+    full_name = clean_text(full_name, field="full_name", required=True)
+    consumer = _consumer_create(
+        actor=actor,
+        company=company,
+        kind=ConsumerKind.USER,
+        alias=alias,
+        display_name=full_name,
+        domain=domain,
+        status=ConsumerStatus.INVITED,
+    )
+    invitation_create(consumer, email=email, full_name=full_name)
+    # Ids only: an invitee's name and email never reach the audit log.
+    audit_record(
+        actor=actor,
+        action="user.invite",
+        obj=consumer,
+        company=company,
+        data={"trial": consumer.is_trial},
+    )
+    return consumer
+
+
+@transaction.atomic
+def team_vmr_create(
+    *,
+    actor: Actor,
+    company: Company,
+    alias: str,
+    display_name: str,
+    domain: str | None = None,
+    host_pin: str = "",
+    guest_pin: str = "",
+) -> Consumer:
+    host_pin, guest_pin = clean_pins(host_pin, guest_pin)
+    consumer = _consumer_create(
+        actor=actor,
+        company=company,
+        kind=ConsumerKind.TEAM_VMR,
+        alias=alias,
+        display_name=display_name,
+        domain=domain,
+    )
+    TeamVmrSettings.objects.create(consumer=consumer, host_pin=host_pin, guest_pin=guest_pin)
+    _audit_created(actor, consumer, "team_vmr.create")
+    return consumer
+
+
+@transaction.atomic
+def endpoint_create(
+    *,
+    actor: Actor,
+    company: Company,
+    alias: str,
+    display_name: str,
+    domain: str | None = None,
+    usage_model: str = UsageModel.SHARED,
+    device_make: str = "",
+    device_model: str = "",
+    serial_number: str = "",
+) -> Consumer:
+    if usage_model not in UsageModel.values:
+        raise ValidationError({"usage_model": "Choose Shared or Personal."})
+    device = clean_device(
+        {"device_make": device_make, "device_model": device_model, "serial_number": serial_number}
+    )
+    consumer = _consumer_create(
+        actor=actor,
+        company=company,
+        kind=ConsumerKind.ENDPOINT,
+        alias=alias,
+        display_name=display_name,
+        domain=domain,
+    )
+    settings = EndpointSettings.objects.create(consumer=consumer, usage_model=usage_model, **device)
+    provisioning_token(settings)
+    _audit_created(actor, consumer, "endpoint.create")
+    return consumer

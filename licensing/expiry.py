@@ -1,0 +1,97 @@
+"""The daily expiry job: what happens when an evaluation or a licence runs out.
+
+Deactivating the consumers that no longer have a seat is the seat holders' part (consumers,
+through licensing.holders); this module sends the trial emails and runs the whole job.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import date, timedelta
+from typing import Any
+
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from portal import emails
+from portal.models import Company
+
+from .holders import seat_holders
+from .models import License
+
+logger = logging.getLogger(__name__)
+
+# Reminders go out 23 and 7 days before an evaluation ends; the "ended" email within a week.
+TRIAL_FIRST_REMINDER = timedelta(days=23)
+TRIAL_LAST_REMINDER = timedelta(days=7)
+TRIAL_ENDED_NOTICE = timedelta(days=7)
+TRIAL_EMAIL_BATCH = 1000
+
+
+def _trial_email_plans(today: date) -> list[tuple[str, Callable[..., None], Q]]:
+    """(the stamp that claims it, the email, which evaluations are due)."""
+    return [
+        (
+            "trial_reminder_23_for",
+            emails.trial_reminder,
+            Q(
+                evaluation_ends_on__gt=today + TRIAL_LAST_REMINDER,
+                evaluation_ends_on__lte=today + TRIAL_FIRST_REMINDER,
+            ),
+        ),
+        (
+            "trial_reminder_7_for",
+            emails.trial_reminder,
+            Q(evaluation_ends_on__gte=today, evaluation_ends_on__lte=today + TRIAL_LAST_REMINDER),
+        ),
+        (
+            "trial_ended_for",
+            emails.trial_ended,
+            Q(evaluation_ends_on__lt=today, evaluation_ends_on__gte=today - TRIAL_ENDED_NOTICE),
+        ),
+    ]
+
+
+def trial_reminders_send(*, today: date) -> int:
+    """Reminders 23 and 7 days before evaluation ends, and one when it has ended.
+
+    Each is claimed with a conditional UPDATE stamping the evaluation end date it was sent for,
+    so a second or concurrent run sends nothing, and an extended evaluation gets its own.
+    A failed send rolls the stamp back, so the next run tries again.
+    """
+    sent = 0
+    for stamp, email, window in _trial_email_plans(today):
+        due = Company.objects.filter(window).exclude(**{stamp: F("evaluation_ends_on")})
+        due = due.exclude(licences__in=License.objects.active_on(today)).distinct()
+        for company_id in list(due.values_list("id", flat=True)[:TRIAL_EMAIL_BATCH]):
+            try:
+                sent += _trial_email_send(company_id, stamp, email, today)
+            except Exception:
+                logger.exception("trial email %s for company %s failed", stamp, company_id)
+    return sent
+
+
+@transaction.atomic
+def _trial_email_send(company_id: int, stamp: str, email: Callable[..., None], today: date) -> int:
+    claimed = (
+        Company.objects.filter(pk=company_id)
+        .exclude(**{stamp: F("evaluation_ends_on")})
+        .update(**{stamp: F("evaluation_ends_on")})
+    )
+    if not claimed:
+        return 0
+    company = Company.objects.select_related("partner").get(pk=company_id)
+    email(company, days_left=(company.evaluation_ends_on - today).days)
+    return 1
+
+
+def licences_expiry_run(*, today: date | None = None) -> dict[str, Any]:
+    today = today or timezone.localdate()
+    holders = seat_holders()
+    return {
+        "trial_deactivated": holders.release_trials(today=today),
+        "over_capacity_deactivated": holders.release_over_capacity(today=today),
+        "emails": trial_reminders_send(today=today),
+    }
