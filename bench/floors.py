@@ -82,5 +82,5 @@ urlpatterns = [
     path("floor/companies/<int:partner_id>/in-layout/", companies_floor_in_layout),
     path("floor/users/<int:company_id>/", users_floor),
     path("floor/companies/<int:partner_id>/", companies_floor),
-    path("", include("portal.urls")),
+    path("", include("project.urls")),
 ]

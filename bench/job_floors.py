@@ -8,8 +8,9 @@ from datetime import datetime
 
 
 def retention_floor(now: datetime) -> None:
-    from consumers.retention import retention_cutoff
     from django.db import connection
+
+    from consumers.services.retention import retention_cutoff
 
     cutoff = retention_cutoff(now)
     with connection.cursor() as cursor:

@@ -22,7 +22,7 @@ from bench.job_floors import delete_floor, preview_floor, purge_floor, retention
 def measure_retention(seeded: dict[str, object], results: dict[str, object]) -> None:
     from django.utils import timezone
 
-    from consumers import retention
+    from consumers.services import retention
 
     now = timezone.now()
     results["retention"] = timed_together(
@@ -52,7 +52,7 @@ def measure_invitations(seeded: dict[str, object], results: dict[str, object]) -
 
 
 def resend_stats(at: datetime) -> dict[str, object]:
-    from consumers import invitations
+    from consumers.services import invitations
 
     resend = CountedInRollback(lambda: invitations.invitation_reminders_send(now=at))
     timing = timed(resend, SLOW_RUNS)
@@ -65,13 +65,14 @@ def resend_stats(at: datetime) -> dict[str, object]:
 
 
 def purge_stats(at: datetime) -> dict[str, object]:
-    from consumers import invitations
+    from consumers.models import INVITE_PURGE_AFTER
+    from consumers.services import invitations
 
     purge = CountedInRollback(lambda: invitations.invitations_purge(now=at))
     timings = timed_together(
         {
             "portal": purge,
-            "floor": run_in_rollback(lambda: purge_floor(at - invitations.INVITE_PURGE_AFTER)),
+            "floor": run_in_rollback(lambda: purge_floor(at - INVITE_PURGE_AFTER)),
         },
         SLOW_RUNS,
     )
@@ -115,7 +116,7 @@ def batch_preview_of(
     big,
     victims: list[tuple[int, object]],
 ) -> Callable[[], object]:
-    from consumers import batch as batches
+    from consumers.services import batch as batches
 
     def preview() -> object:
         return batches.batch_preview(
@@ -134,7 +135,7 @@ def time_batch_runs(
 ) -> tuple[dict[str, float], dict[str, float]]:
     """The confirmed run's times beside the floor's. The run's own time is taken inside run()
     (the preview it needs is not part of it)."""
-    from consumers import batch as batches
+    from consumers.services import batch as batches
 
     run_samples: list[float] = []
 
