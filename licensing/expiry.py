@@ -16,7 +16,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from portal import emails
-from portal.models import Company
+from portal.models import Company, evaluation_open_q
 
 from .holders import seat_holders
 from .models import License
@@ -44,12 +44,12 @@ def _trial_email_plans(today: date) -> list[tuple[str, Callable[..., None], Q]]:
         (
             "trial_reminder_7_for",
             emails.trial_reminder,
-            Q(evaluation_ends_on__gte=today, evaluation_ends_on__lte=today + TRIAL_LAST_REMINDER),
+            evaluation_open_q(today) & Q(evaluation_ends_on__lte=today + TRIAL_LAST_REMINDER),
         ),
         (
             "trial_ended_for",
             emails.trial_ended,
-            Q(evaluation_ends_on__lt=today, evaluation_ends_on__gte=today - TRIAL_ENDED_NOTICE),
+            ~evaluation_open_q(today) & evaluation_open_q(today - TRIAL_ENDED_NOTICE),
         ),
     ]
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -17,7 +16,7 @@ from portal.models import Company
 
 from .. import dns_lookup
 from ..models import CallingDomain, DomainStatus, Microsoft365Domain, VerificationMethod
-from ..names import is_subdomain, root_domain
+from ..names import is_service_domain, root_domain
 
 # Microsoft 365 domains are verified by TXT record or by hand by operations staff.
 VERIFIED_BY_OPS = "operations"
@@ -31,7 +30,7 @@ def auto_verification(*, company: Company, name: str) -> str | None:
     - a subdomain of a root domain this company verified (as a calling domain or a Microsoft
       365 domain): `parent_domain`. Never the other way round, never another company's.
     """
-    if is_subdomain(name, settings.SERVICE_DOMAIN):
+    if is_service_domain(name):
         return VerificationMethod.SERVICE_DOMAIN
     verified_m365 = Microsoft365Domain.objects.filter(company=company, status=DomainStatus.VERIFIED)
     if verified_m365.filter(name=name).exists():
