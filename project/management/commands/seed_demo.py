@@ -7,7 +7,8 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
-from licensing.models import License, LicenseKind
+from consumers import services
+from licensing.models import LicenceKind, License
 from portal.models import Company, Partner, PartnerMembership, Role
 
 DEMO_PASSWORD = "demo-portal-2026"
@@ -45,8 +46,6 @@ OPS_LOGIN = "ops@video.example"
 
 
 def seed_consumers(actor, company: Company) -> None:  # type: ignore[no-untyped-def]
-    from consumers import services
-
     slug = company.slug.split("-")[0]
     for first, last in [("Ada", "Lovelace"), ("Grace", "Hopper"), ("Alan", "Turing")]:
         services.user_invite(
@@ -72,70 +71,75 @@ def seed_consumers(actor, company: Company) -> None:  # type: ignore[no-untyped-
     )
 
 
+# Each paid demo company's licences: (kind, seats, reference).
+DEMO_LICENCES = [
+    (LicenceKind.ENTERPRISE_USER, 25, "DEMO-EU"),
+    (LicenceKind.ROOM, 5, "DEMO-ROOM"),
+]
+
+
+def demo_login(email: str, **defaults: object) -> object:
+    """The demo account (created with the demo password the first time)."""
+    user, created = get_user_model().objects.get_or_create(
+        username=email, defaults={"email": email, **defaults}
+    )
+    if created:
+        user.set_password(DEMO_PASSWORD)
+        user.save()
+    return user
+
+
+def seed_company(partner: Partner, ops: object, name: str, state: str, contact: str) -> None:
+    today = timezone.localdate()
+    evaluation = {
+        "paid": None,
+        "trial_open": today + timedelta(days=30),
+        "trial_closed": today - timedelta(days=10),
+    }[state]
+    company, _ = Company.objects.get_or_create(
+        partner=partner,
+        name=name,
+        defaults={"contact_email": contact, "evaluation_ends_on": evaluation},
+    )
+    if state == "paid" and not company.licences.exists():
+        for kind, quantity, reference in DEMO_LICENCES:
+            License.objects.create(
+                company=company,
+                kind=kind,
+                quantity=quantity,
+                starts_on=today - timedelta(days=30),
+                ends_on=today + timedelta(days=335),
+                reference=reference,
+            )
+    if not company.consumers.exists() and state != "trial_closed":
+        seed_consumers(ops, company)
+
+
+def seed_partner(spec: dict, ops: object) -> list[tuple[str, str]]:  # type: ignore[type-arg]
+    """The partner, its staff and its companies; returns the staff logins."""
+    partner, _ = Partner.objects.get_or_create(
+        name=spec["name"],
+        defaults={"support_email": spec["support_email"], "brand_color": spec["brand_color"]},
+    )
+    logins = []
+    for email, role in spec["staff"]:
+        user = demo_login(email)
+        PartnerMembership.objects.update_or_create(
+            user=user, defaults={"partner": partner, "role": role}
+        )
+        logins.append((email, f"{partner.name}, {role.label.lower()}"))
+    for name, state, contact in spec["companies"]:
+        seed_company(partner, ops, name, state, contact)
+    return logins
+
+
 class Command(BaseCommand):
     help = "Create demo partners, companies in every state and one login per role (idempotent)."
 
     @transaction.atomic
     def handle(self, *args, **options) -> None:  # type: ignore[no-untyped-def]
-        User = get_user_model()
-        today = timezone.localdate()
-        logins: list[tuple[str, str]] = []
-        ops, created = User.objects.get_or_create(
-            username=OPS_LOGIN,
-            defaults={"email": OPS_LOGIN, "is_staff": True, "is_superuser": True},
-        )
-        if created:
-            ops.set_password(DEMO_PASSWORD)
-            ops.save()
-        for spec in PARTNERS:
-            partner, _ = Partner.objects.get_or_create(
-                name=spec["name"],
-                defaults={
-                    "support_email": spec["support_email"],
-                    "brand_color": spec["brand_color"],
-                },
-            )
-            for email, role in spec["staff"]:
-                user, created = User.objects.get_or_create(
-                    username=email, defaults={"email": email}
-                )
-                if created:
-                    user.set_password(DEMO_PASSWORD)
-                    user.save()
-                PartnerMembership.objects.update_or_create(
-                    user=user, defaults={"partner": partner, "role": role}
-                )
-                logins.append((email, f"{partner.name}, {role.label.lower()}"))
-            for name, state, contact in spec["companies"]:
-                evaluation = {
-                    "paid": None,
-                    "trial_open": today + timedelta(days=30),
-                    "trial_closed": today - timedelta(days=10),
-                }[state]
-                company, created = Company.objects.get_or_create(
-                    partner=partner,
-                    name=name,
-                    defaults={"contact_email": contact, "evaluation_ends_on": evaluation},
-                )
-                if state == "paid" and not company.licences.exists():
-                    License.objects.create(
-                        company=company,
-                        kind=LicenseKind.ENTERPRISE_USER,
-                        quantity=25,
-                        starts_on=today - timedelta(days=30),
-                        ends_on=today + timedelta(days=335),
-                        reference="DEMO-EU",
-                    )
-                    License.objects.create(
-                        company=company,
-                        kind=LicenseKind.ROOM,
-                        quantity=5,
-                        starts_on=today - timedelta(days=30),
-                        ends_on=today + timedelta(days=335),
-                        reference="DEMO-ROOM",
-                    )
-                if not company.consumers.exists() and state != "trial_closed":
-                    seed_consumers(ops, company)
+        ops = demo_login(OPS_LOGIN, is_staff=True, is_superuser=True)
+        logins = [login for spec in PARTNERS for login in seed_partner(spec, ops)]
         logins.append((OPS_LOGIN, "operations staff, Django admin at /admin/"))
         self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD}):")
         for email, what in logins:
