@@ -83,7 +83,7 @@ def seat_take(*, locked_company: Company, kind: str) -> bool:
 
 def _deactivated(company: Company, count: int, action: str, reason: str) -> None:
     """Audit a job's deactivations and tell the company contact and the partner, on commit."""
-    audit_record(actor=None, action=action, obj=company, company=company, data={"count": count})
+    audit_record(None, action, company, data={"count": count})
     transaction.on_commit(lambda: emails.consumers_deactivated(company, count=count, reason=reason))
 
 

@@ -57,10 +57,9 @@ def licence_save(*, actor: Actor, licence: License) -> License:
     licence_validate(licence=licence)
     licence.save()
     audit_record(
-        actor=actor,
-        action="licence.create" if created else "licence.update",
-        obj=licence,
-        company=licence.company,
+        actor,
+        "licence.create" if created else "licence.update",
+        licence,
         data={
             "kind": licence.kind,
             "quantity": licence.quantity,

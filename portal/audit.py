@@ -1,22 +1,29 @@
+"""The audit log: who did what to which object."""
+
 from __future__ import annotations
 
 from typing import Any
 
+from .access import Actor
 from .models import AuditEvent, Company, Partner
 
 
 def audit_record(
-    *,
-    actor: Any,
+    actor: Actor,
     action: str,
     obj: Any,
-    partner: Partner | None = None,
-    company: Company | None = None,
+    *,
     data: dict[str, Any] | None = None,
+    company: Company | None = None,
+    partner: Partner | None = None,
 ) -> AuditEvent:
-    """Record an action. `data` must hold ids and settings, never an invitee's personal data."""
-    if company is not None and partner is None:
-        partner = company.partner
+    """Record `action` on `obj` by `actor` (None: the system). The company and partner are
+    the object's own unless given. `data` holds ids and settings, never an invitee's personal
+    data."""
+    if company is None:
+        company = obj if isinstance(obj, Company) else getattr(obj, "company", None)
+    if partner is None:
+        partner = obj if isinstance(obj, Partner) else getattr(company or obj, "partner", None)
     object_id = getattr(obj, "public_id", None) or getattr(obj, "pk", "")
     return AuditEvent.objects.create(
         partner=partner,

@@ -42,7 +42,7 @@ def company_create(*, actor: Actor, partner: Partner, **fields: Any) -> Company:
     company = Company(partner=partner, **_clean_company_fields(fields))
     company.full_clean(exclude=["slug", "partner"])
     company.save()
-    audit_record(actor=actor, action="company.create", obj=company, company=company)
+    audit_record(actor, "company.create", company)
     return company
 
 
@@ -58,13 +58,7 @@ def company_update(*, actor: Actor, company: Company, **fields: Any) -> Company:
     company.full_clean(exclude=["slug", "partner"])
     company.save(update_fields=list(cleaned))
     if changed:
-        audit_record(
-            actor=actor,
-            action="company.update",
-            obj=company,
-            company=company,
-            data={"fields": changed},
-        )
+        audit_record(actor, "company.update", company, data={"fields": changed})
     return company
 
 
@@ -75,10 +69,9 @@ def company_set_evaluation(*, actor: Actor, company: Company, ends_on: date | No
     company.evaluation_ends_on = ends_on
     company.save(update_fields=["evaluation_ends_on"])
     audit_record(
-        actor=actor,
-        action="company.evaluation",
-        obj=company,
-        company=company,
+        actor,
+        "company.evaluation",
+        company,
         data={"ends_on": ends_on.isoformat() if ends_on else None},
     )
     return company
@@ -91,13 +84,7 @@ def company_delete(*, actor: Actor, company: Company) -> None:
     the company in the same cascade while a domain in use cannot be deleted on its own."""
     ensure_can_write(actor, company.partner)
     Company.objects.select_for_update().filter(pk=company.pk).first()
-    audit_record(
-        actor=actor,
-        action="company.delete",
-        obj=company,
-        partner=company.partner,
-        data={"name": company.name},
-    )
+    audit_record(actor, "company.delete", company, data={"name": company.name})
     company.delete()
 
 
@@ -122,18 +109,14 @@ def member_invite(
     if existing is not None:
         if PartnerMembership.objects.filter(user=existing, partner=partner).exists():
             raise ValidationError({"email": "This person is already on your staff list."})
-        audit_record(
-            actor=actor, action="member.invite_existing_account", obj=partner, partner=partner
-        )
+        audit_record(actor, "member.invite_existing_account", partner)
         enqueue_on_commit("portal.tasks.account_exists_notice_send", existing.pk, partner.pk)
         return None
     user = User(username=email, email=email, is_active=True)
     user.set_unusable_password()
     user.save()
     membership = PartnerMembership.objects.create(user=user, partner=partner, role=role)
-    audit_record(
-        actor=actor, action="member.invite", obj=membership, partner=partner, data={"role": role}
-    )
+    audit_record(actor, "member.invite", membership, partner=partner, data={"role": role})
     enqueue_on_commit("portal.tasks.staff_invitation_send", membership.pk)
     return membership
 
@@ -154,13 +137,7 @@ def member_change_role(
     old = membership.role
     membership.role = role
     membership.save(update_fields=["role"])
-    audit_record(
-        actor=actor,
-        action="member.role",
-        obj=membership,
-        partner=membership.partner,
-        data={"from": old, "to": role},
-    )
+    audit_record(actor, "member.role", membership, data={"from": old, "to": role})
     return membership
 
 
@@ -173,12 +150,7 @@ def member_set_active(
     user = membership.user
     user.is_active = active
     user.save(update_fields=["is_active"])
-    audit_record(
-        actor=actor,
-        action="member.reactivate" if active else "member.deactivate",
-        obj=membership,
-        partner=membership.partner,
-    )
+    audit_record(actor, "member.reactivate" if active else "member.deactivate", membership)
     return membership
 
 
@@ -188,4 +160,4 @@ def member_reset_second_factor(*, actor: Actor, membership: PartnerMembership) -
     ensure_can_manage_staff(actor, membership.partner)
     _ensure_not_self(actor, membership)
     second_factor_reset(membership.user)
-    audit_record(actor=actor, action="member.2fa_reset", obj=membership, partner=membership.partner)
+    audit_record(actor, "member.2fa_reset", membership)

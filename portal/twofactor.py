@@ -79,9 +79,7 @@ def enrolment_confirm(*, user: Any, device: Any, code: str) -> list[str]:
         codes = recovery_codes_issue(user)
         membership = getattr(user, "membership", None)
         if membership is not None:
-            audit_record(
-                actor=user, action="member.2fa_enrol", obj=membership, partner=membership.partner
-            )
+            audit_record(user, "member.2fa_enrol", membership)
     return codes
 
 

@@ -150,11 +150,5 @@ def consumer_deactivate(
     consumer.status = ConsumerStatus.INACTIVE
     consumer.inactive_reason = reason
     consumer.save(update_fields=["status", "inactive_reason", "updated_at"])
-    audit_record(
-        actor=actor,
-        action=f"{consumer.kind}.deactivate",
-        obj=consumer,
-        company=company,
-        data={"reason": reason},
-    )
+    audit_record(actor, f"{consumer.kind}.deactivate", consumer, data={"reason": reason})
     return consumer

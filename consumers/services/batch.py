@@ -267,10 +267,9 @@ def batch_confirm(*, actor: Actor, batch: BatchJob) -> BatchJob:
     skipped = batch.items.filter(will_run=False).update(outcome=ItemOutcome.SKIPPED)
     BatchJob.objects.filter(pk=batch.pk).update(processed=skipped)
     audit_record(
-        actor=actor,
-        action=f"batch.{batch.action}",
-        obj=batch,
-        company=batch.company,
+        actor,
+        f"batch.{batch.action}",
+        batch,
         data={"kind": batch.kind, "items": batch.total, "to_run": batch.total - skipped},
     )
     enqueue_on_commit("consumers.tasks.batch_run", batch.pk)

@@ -65,11 +65,7 @@ def _consumer_create(
 
 def _audit_created(actor: Actor, consumer: Consumer, action: str) -> None:
     audit_record(
-        actor=actor,
-        action=action,
-        obj=consumer,
-        company=consumer.company,
-        data={"address": consumer.address, "trial": consumer.is_trial},
+        actor, action, consumer, data={"address": consumer.address, "trial": consumer.is_trial}
     )
 
 
@@ -96,13 +92,7 @@ def user_invite(
     )
     invitation_create(consumer, email=email, full_name=full_name)
     # Ids only: an invitee's name and email never reach the audit log.
-    audit_record(
-        actor=actor,
-        action="user.invite",
-        obj=consumer,
-        company=company,
-        data={"trial": consumer.is_trial},
-    )
+    audit_record(actor, "user.invite", consumer, data={"trial": consumer.is_trial})
     return consumer
 
 

@@ -79,11 +79,5 @@ def consumer_update(*, actor: Actor, consumer: Consumer, **fields: Any) -> Consu
     if device:
         EndpointSettings.objects.update_or_create(consumer=consumer, defaults=device)
     if changed:
-        audit_record(
-            actor=actor,
-            action=f"{consumer.kind}.update",
-            obj=consumer,
-            company=consumer.company,
-            data={"fields": sorted(changed)},
-        )
+        audit_record(actor, f"{consumer.kind}.update", consumer, data={"fields": sorted(changed)})
     return consumer

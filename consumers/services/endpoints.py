@@ -76,9 +76,7 @@ def endpoint_rotate_provisioning(*, actor: Actor, consumer: Consumer) -> Endpoin
     endpoint.provisioning_token_hash = None
     endpoint.save(update_fields=["provisioning_nonce", "provisioning_token_hash"])
     provisioning_token(endpoint)
-    audit_record(
-        actor=actor, action="endpoint.provisioning_rotate", obj=consumer, company=consumer.company
-    )
+    audit_record(actor, "endpoint.provisioning_rotate", consumer)
     return endpoint
 
 
@@ -88,12 +86,7 @@ def endpoint_regenerate_sip_password(*, actor: Actor, consumer: Consumer) -> End
     endpoint = endpoint_settings(consumer)
     endpoint.sip_password = new_sip_password()
     endpoint.save(update_fields=["sip_password"])
-    audit_record(
-        actor=actor,
-        action="endpoint.sip_password_regenerate",
-        obj=consumer,
-        company=consumer.company,
-    )
+    audit_record(actor, "endpoint.sip_password_regenerate", consumer)
     return endpoint
 
 
@@ -144,10 +137,9 @@ def endpoint_set_usage_model(
     endpoint.personal_user = personal_user if usage_model == UsageModel.PERSONAL else None
     endpoint.save(update_fields=["usage_model", "personal_user"])
     audit_record(
-        actor=actor,
-        action="endpoint.usage_model",
-        obj=consumer,
-        company=consumer.company,
+        actor,
+        "endpoint.usage_model",
+        consumer,
         data={"usage_model": usage_model, "removed": removed},
     )
     return endpoint

@@ -206,7 +206,7 @@ def invitation_accept(*, token: str) -> Consumer:
         status=ConsumerStatus.ACTIVE, updated_at=now
     )
     consumer.refresh_from_db()
-    audit_record(actor=None, action="user.accept", obj=consumer, company=consumer.company)
+    audit_record(None, "user.accept", consumer)
     return consumer
 
 
@@ -229,9 +229,7 @@ def invitation_resend(*, actor: Actor, consumer: Consumer) -> Invitation:
     Invitation.objects.filter(pk=invitation.pk).update(
         sent_at=None, first_reminder_at=None, second_reminder_at=None
     )
-    audit_record(
-        actor=actor, action="user.invitation_resend", obj=consumer, company=consumer.company
-    )
+    audit_record(actor, "user.invitation_resend", consumer)
     enqueue_on_commit("consumers.tasks.invitation_send", invitation.pk)
     return invitation
 
@@ -241,7 +239,5 @@ def invitation_revoke(*, actor: Actor, consumer: Consumer) -> None:
     """Withdraw a pending invitation: the invited user is deleted."""
     ensure_can_write(actor, consumer.company.partner)
     _pending_invitation_of(consumer)
-    audit_record(
-        actor=actor, action="user.invitation_revoke", obj=consumer, company=consumer.company
-    )
+    audit_record(actor, "user.invitation_revoke", consumer)
     consumer_delete(actor=actor, consumer=consumer)

@@ -65,10 +65,9 @@ def calling_domain_add(*, actor: Actor, company: Company, name: str) -> CallingD
         except IntegrityError:  # the same name added at the same moment elsewhere
             raise ValidationError({"name": f"{name} is already hosted by a customer."}) from None
     audit_record(
-        actor=actor,
-        action="calling_domain.add",
-        obj=domain,
-        company=company,
+        actor,
+        "calling_domain.add",
+        domain,
         data={"name": name, "method": domain.verification_method},
     )
     enqueue_on_commit("domains.tasks.calling_domain_dns_email_send", domain.pk)
@@ -78,12 +77,7 @@ def calling_domain_add(*, actor: Actor, company: Company, name: str) -> CallingD
 @transaction.atomic
 def calling_domain_dns_email_resend(*, actor: Actor, calling_domain: CallingDomain) -> None:
     ensure_can_write(actor, calling_domain.company.partner)
-    audit_record(
-        actor=actor,
-        action="calling_domain.dns_email",
-        obj=calling_domain,
-        company=calling_domain.company,
-    )
+    audit_record(actor, "calling_domain.dns_email", calling_domain)
     enqueue_on_commit("domains.tasks.calling_domain_dns_email_send", calling_domain.pk)
 
 
@@ -105,11 +99,5 @@ def calling_domain_delete(*, actor: Actor, calling_domain: CallingDomain) -> Non
             f"{calling_domain.name} is used by {' and '.join(parts)}: delete or move them first.",
             code="in_use",
         )
-    audit_record(
-        actor=actor,
-        action="calling_domain.delete",
-        obj=calling_domain,
-        company=calling_domain.company,
-        data={"name": calling_domain.name},
-    )
+    audit_record(actor, "calling_domain.delete", calling_domain, data={"name": calling_domain.name})
     calling_domain.delete()

@@ -36,20 +36,12 @@ def interop_configuration_create(
     config = InteropConfiguration.objects.create(
         company=company, name=name, tenant_id=tenant, calling_domain=domain
     )
-    audit_record(
-        actor=actor,
-        action="interop.create",
-        obj=config,
-        company=company,
-        data={"domain": domain.name},
-    )
+    audit_record(actor, "interop.create", config, data={"domain": domain.name})
     return config
 
 
 @transaction.atomic
 def interop_configuration_delete(*, actor: Actor, configuration: InteropConfiguration) -> None:
     ensure_can_write(actor, configuration.company.partner)
-    audit_record(
-        actor=actor, action="interop.delete", obj=configuration, company=configuration.company
-    )
+    audit_record(actor, "interop.delete", configuration)
     configuration.delete()

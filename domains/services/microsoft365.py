@@ -26,13 +26,7 @@ def microsoft365_domain_add(*, actor: Actor, company: Company, name: str) -> Mic
     if Microsoft365Domain.objects.filter(company=company, name=name).exists():
         raise ValidationError({"name": f"{name} is already listed."})
     domain = Microsoft365Domain.objects.create(company=company, name=name)
-    audit_record(
-        actor=actor,
-        action="microsoft365_domain.add",
-        obj=domain,
-        company=company,
-        data={"name": name},
-    )
+    audit_record(actor, "microsoft365_domain.add", domain, data={"name": name})
     return domain
 
 
@@ -40,10 +34,9 @@ def microsoft365_domain_add(*, actor: Actor, company: Company, name: str) -> Mic
 def microsoft365_domain_delete(*, actor: Actor, microsoft365_domain: Microsoft365Domain) -> None:
     ensure_can_write(actor, microsoft365_domain.company.partner)
     audit_record(
-        actor=actor,
-        action="microsoft365_domain.delete",
-        obj=microsoft365_domain,
-        company=microsoft365_domain.company,
+        actor,
+        "microsoft365_domain.delete",
+        microsoft365_domain,
         data={"name": microsoft365_domain.name},
     )
     microsoft365_domain.delete()

@@ -68,13 +68,7 @@ def _mark_verified(
     )
     if not won:
         return
-    audit_record(
-        actor=actor,
-        action=f"{domain.audit_name}.verified",
-        obj=domain,
-        company=domain.company,
-        data={"method": method},
-    )
+    audit_record(actor, f"{domain.audit_name}.verified", domain, data={"method": method})
     if isinstance(domain, CallingDomain):
         enqueue_on_commit("domains.tasks.calling_domain_verified_email_send", domain.pk)
     company_id = domain.company_id
