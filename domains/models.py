@@ -32,28 +32,46 @@ def new_verification_token() -> str:
     return secrets.token_urlsafe(24)
 
 
-class CallingDomain(models.Model):
-    audit_name = "calling_domain"
+class VerifiableDomain(models.Model):
+    """What calling and Microsoft 365 domains share: a TXT token that proves ownership, and
+    where its check stands (domains.services.verification moves them to verified)."""
+
+    audit_name = ""  # the audit log's name of the kind of domain
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    status = models.CharField(
+        max_length=16, choices=DomainStatus.choices, default=DomainStatus.PENDING
+    )
+    verification_token = models.CharField(max_length=64, default=new_verification_token)
+    verified_at = models.DateTimeField(null=True, blank=True)
+    last_checked_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return self.name  # type: ignore[attr-defined]
+
+    @property
+    def is_verified(self) -> bool:
+        return is_verified_status(self.status)
+
+
+class CallingDomain(VerifiableDomain):
+    audit_name = "calling_domain"
+
     company = models.ForeignKey(
         "portal.Company", on_delete=models.CASCADE, related_name="calling_domains"
     )
     # Lower-case IDNA (A-label) form. Unique: a domain belongs to one company at most.
     name = models.CharField(max_length=253, unique=True)
-    status = models.CharField(
-        max_length=16, choices=DomainStatus.choices, default=DomainStatus.PENDING
-    )
     verification_method = models.CharField(  # noqa: DJ001 - None while pending (contract)
         max_length=32, choices=VerificationMethod.choices, null=True, blank=True
     )
-    verification_token = models.CharField(max_length=64, default=new_verification_token)
-    verified_at = models.DateTimeField(null=True, blank=True)
-    last_checked_at = models.DateTimeField(null=True, blank=True)
     # Set when someone presses Verify; the page shows "Checking…" until a check is newer.
     check_requested_at = models.DateTimeField(null=True, blank=True)
-    last_error = models.CharField(max_length=300, blank=True)
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:
         ordering = ["name"]
@@ -65,13 +83,6 @@ class CallingDomain(models.Model):
                 condition=models.Q(status="pending"),
             ),
         ]
-
-    def __str__(self) -> str:
-        return self.name
-
-    @property
-    def is_verified(self) -> bool:
-        return is_verified_status(self.status)
 
     @property
     def checking(self) -> bool:
@@ -88,25 +99,16 @@ class CallingDomain(models.Model):
         return not is_service_domain(self.name)
 
 
-class Microsoft365Domain(models.Model):
+class Microsoft365Domain(VerifiableDomain):
     """A domain of the company's Microsoft 365 tenant (for Teams interop / CVI)."""
 
     audit_name = "microsoft365_domain"
 
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     company = models.ForeignKey(
         "portal.Company", on_delete=models.CASCADE, related_name="microsoft365_domains"
     )
     name = models.CharField(max_length=253)
-    status = models.CharField(
-        max_length=16, choices=DomainStatus.choices, default=DomainStatus.PENDING
-    )
     verified_by_ops = models.BooleanField(default=False)
-    verification_token = models.CharField(max_length=64, default=new_verification_token)
-    verified_at = models.DateTimeField(null=True, blank=True)
-    last_checked_at = models.DateTimeField(null=True, blank=True)
-    last_error = models.CharField(max_length=300, blank=True)
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:
         ordering = ["name"]
@@ -116,13 +118,6 @@ class Microsoft365Domain(models.Model):
                 fields=["company", "name"], name="m365_domain_unique_per_company"
             )
         ]
-
-    def __str__(self) -> str:
-        return self.name
-
-    @property
-    def is_verified(self) -> bool:
-        return self.status == DomainStatus.VERIFIED
 
 
 class InteropKind(models.TextChoices):

@@ -33,16 +33,15 @@ from .reservation import ensure_addresses_free, reserve_addresses
 
 
 def _consumer_create(
-    *,
     actor: Actor,
     company: Company,
     kind: str,
-    alias: str,
-    display_name: str,
-    domain: str | None,
+    names: tuple[str, str, str | None],
     status: str = ConsumerStatus.ACTIVE,
 ) -> Consumer:
-    """The steps every kind shares. The caller is atomic and has validated its own inputs."""
+    """The steps every kind shares: `names` is (alias, display name, domain or None for the
+    company's service subdomain). The caller is atomic and has validated its own inputs."""
+    alias, display_name, domain = names
     ensure_can_write(actor, company.partner)
     display_name = clean_text(display_name, field="display_name")
     calling_domain = calling_domain_for_address(company=company, name=domain)
@@ -81,15 +80,8 @@ def user_invite(
 ) -> Consumer:
     email = validate_email_address(email)
     full_name = clean_text(full_name, field="full_name", required=True)
-    consumer = _consumer_create(
-        actor=actor,
-        company=company,
-        kind=ConsumerKind.USER,
-        alias=alias,
-        display_name=full_name,
-        domain=domain,
-        status=ConsumerStatus.INVITED,
-    )
+    names = (alias, full_name, domain)
+    consumer = _consumer_create(actor, company, ConsumerKind.USER, names, ConsumerStatus.INVITED)
     invitation_create(consumer, email=email, full_name=full_name)
     # Ids only: an invitee's name and email never reach the audit log.
     audit_record(actor, "user.invite", consumer, data={"trial": consumer.is_trial})
@@ -109,12 +101,7 @@ def team_vmr_create(
 ) -> Consumer:
     host_pin, guest_pin = clean_pins(host_pin, guest_pin)
     consumer = _consumer_create(
-        actor=actor,
-        company=company,
-        kind=ConsumerKind.TEAM_VMR,
-        alias=alias,
-        display_name=display_name,
-        domain=domain,
+        actor, company, ConsumerKind.TEAM_VMR, (alias, display_name, domain)
     )
     TeamVmrSettings.objects.create(consumer=consumer, host_pin=host_pin, guest_pin=guest_pin)
     _audit_created(actor, consumer, "team_vmr.create")
@@ -140,12 +127,7 @@ def endpoint_create(
         {"device_make": device_make, "device_model": device_model, "serial_number": serial_number}
     )
     consumer = _consumer_create(
-        actor=actor,
-        company=company,
-        kind=ConsumerKind.ENDPOINT,
-        alias=alias,
-        display_name=display_name,
-        domain=domain,
+        actor, company, ConsumerKind.ENDPOINT, (alias, display_name, domain)
     )
     settings = EndpointSettings.objects.create(consumer=consumer, usage_model=usage_model, **device)
     provisioning_token(settings)

@@ -68,26 +68,38 @@ def endpoint_by_provisioning_token(token: str) -> EndpointSettings | None:
     return endpoint
 
 
-@transaction.atomic
-def endpoint_rotate_provisioning(*, actor: Actor, consumer: Consumer) -> EndpointSettings:
+def _endpoint_change(
+    actor: Actor, consumer: Consumer, action: str, **values: str
+) -> EndpointSettings:
+    """Set the endpoint's `values` (credentials) and record `action`."""
     ensure_can_write(actor, consumer.company.partner)
     endpoint = endpoint_settings(consumer)
-    endpoint.provisioning_nonce = new_nonce()
-    endpoint.provisioning_token_hash = None
-    endpoint.save(update_fields=["provisioning_nonce", "provisioning_token_hash"])
+    for name, value in values.items():
+        setattr(endpoint, name, value)
+    endpoint.save(update_fields=list(values))
+    audit_record(actor, action, consumer)
+    return endpoint
+
+
+@transaction.atomic
+def endpoint_rotate_provisioning(*, actor: Actor, consumer: Consumer) -> EndpointSettings:
+    """A new provisioning URL: the old one stops working at once."""
+    endpoint = _endpoint_change(
+        actor,
+        consumer,
+        "endpoint.provisioning_rotate",
+        provisioning_nonce=new_nonce(),
+        provisioning_token_hash=None,
+    )
     provisioning_token(endpoint)
-    audit_record(actor, "endpoint.provisioning_rotate", consumer)
     return endpoint
 
 
 @transaction.atomic
 def endpoint_regenerate_sip_password(*, actor: Actor, consumer: Consumer) -> EndpointSettings:
-    ensure_can_write(actor, consumer.company.partner)
-    endpoint = endpoint_settings(consumer)
-    endpoint.sip_password = new_sip_password()
-    endpoint.save(update_fields=["sip_password"])
-    audit_record(actor, "endpoint.sip_password_regenerate", consumer)
-    return endpoint
+    return _endpoint_change(
+        actor, consumer, "endpoint.sip_password_regenerate", sip_password=new_sip_password()
+    )
 
 
 def _validate_usage_model(

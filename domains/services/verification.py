@@ -15,7 +15,13 @@ from portal.jobs import enqueue_on_commit
 from portal.models import Company
 
 from .. import dns_lookup
-from ..models import CallingDomain, DomainStatus, Microsoft365Domain, VerificationMethod
+from ..models import (
+    CallingDomain,
+    DomainStatus,
+    Microsoft365Domain,
+    VerifiableDomain,
+    VerificationMethod,
+)
 from ..names import is_service_domain, root_domain
 
 # Microsoft 365 domains are verified by TXT record or by hand by operations staff.
@@ -45,9 +51,7 @@ def auto_verification(*, company: Company, name: str) -> str | None:
     return None
 
 
-def _mark_verified(
-    domain: CallingDomain | Microsoft365Domain, *, actor: Actor, method: str
-) -> None:
+def _mark_verified(domain: VerifiableDomain, *, actor: Actor, method: str) -> None:
     """The one pending → verified transition. Only one concurrent verifier wins the conditional
     UPDATE, so the audit event and the email happen once, on the transition only."""
     now = timezone.now()
@@ -83,7 +87,7 @@ def _verify_dependants(company_id: int) -> None:
             calling_domain_verify(actor=None, calling_domain=pending)
 
 
-def _record_failure(domain: CallingDomain | Microsoft365Domain, reason: str) -> None:
+def _record_failure(domain: VerifiableDomain, reason: str) -> None:
     type(domain).objects.filter(pk=domain.pk, status=DomainStatus.PENDING).update(
         last_checked_at=timezone.now(), last_error=reason[:300]
     )
