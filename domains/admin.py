@@ -76,6 +76,9 @@ class Microsoft365DomainAdmin(admin.ModelAdmin):
 
 
 class InteropAdminForm(forms.ModelForm):
+    """Ops edit interop configurations through the portal's gate: only a verified calling
+    domain of the same company (services.ensure_verified)."""
+
     class Meta:
         model = InteropConfiguration
         fields = ["company", "kind", "name", "tenant_id", "calling_domain"]
@@ -87,11 +90,11 @@ class InteropAdminForm(forms.ModelForm):
         if domain is not None and company is not None:
             if domain.company_id != company.pk:
                 self.add_error("calling_domain", "This domain belongs to another company.")
-            elif not domain.is_verified:
-                self.add_error(
-                    "calling_domain",
-                    ValidationError(f"{domain.name} is not verified yet: it cannot be used."),
-                )
+                return cleaned
+            try:
+                services.ensure_verified(domain)
+            except ValidationError as exc:
+                self.add_error("calling_domain", exc.message_dict["domain"])
         return cleaned
 
 

@@ -151,6 +151,17 @@ def test_an_unverified_domain_is_refused_on_every_path(personas, login):
             tenant_id="72f988bf-86f1-41af-91ab-2d7cd011db47",
             calling_domain="pending.example",
         )
+    admin = login(personas.ops).post(
+        reverse("admin:domains_interopconfiguration_add"),
+        {
+            "company": company.pk,
+            "kind": "microsoft_teams",
+            "name": "Teams",
+            "tenant_id": "72f988bf-86f1-41af-91ab-2d7cd011db47",
+            "calling_domain": pending.pk,
+        },
+    )
+    assert b"not verified yet" in admin.content, "Django admin"
     assert_reactivation_refused_on_unverified(personas, pending)
 
 
