@@ -2,7 +2,6 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -14,7 +13,7 @@ from .access import get_company, get_member, partner_view
 from .forms import CodeForm, CompanyForm, MemberInviteForm, MemberRoleForm
 from .models import CompanyState
 from .selectors import COMPANY_SORTS
-from .web import add_service_errors, paginate, querystring_without
+from .web import act, paginate, querystring_without, submit
 
 
 @partner_view()
@@ -52,16 +51,14 @@ def company_list(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def company_create(request: HttpRequest) -> HttpResponse:
     form = CompanyForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            company = services.company_create(
-                actor=request.user, partner=request.partner, **form.cleaned_data
-            )
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, f"Company “{company.name}” created.")
-            return redirect("portal:company_detail", company_id=company.public_id)
+    done, company = submit(
+        request,
+        form,
+        lambda data: services.company_create(actor=request.user, partner=request.partner, **data),
+    )
+    if done:
+        messages.success(request, f"Company “{company.name}” created.")
+        return redirect("portal:company_detail", company_id=company.public_id)
     return render(request, "portal/company_form.html", {"form": form, "company": None})
 
 
@@ -76,14 +73,14 @@ def company_detail(request: HttpRequest, company_id: str) -> HttpResponse:
 def company_edit(request: HttpRequest, company_id: str) -> HttpResponse:
     company = get_company(request, company_id)
     form = CompanyForm(request.POST or None, instance=company)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.company_update(actor=request.user, company=company, **form.cleaned_data)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, "Company details saved.")
-            return redirect("portal:company_detail", company_id=company.public_id)
+    done, _ = submit(
+        request,
+        form,
+        lambda data: services.company_update(actor=request.user, company=company, **data),
+    )
+    if done:
+        messages.success(request, "Company details saved.")
+        return redirect("portal:company_detail", company_id=company.public_id)
     return render(request, "portal/company_form.html", {"form": form, "company": company})
 
 
@@ -133,15 +130,15 @@ def member_list(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def member_invite(request: HttpRequest) -> HttpResponse:
     form = MemberInviteForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.member_invite(actor=request.user, partner=request.partner, **form.cleaned_data)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            # The same words whether or not the address already had an account.
-            messages.success(request, f"Invitation sent to {form.cleaned_data['email'].lower()}.")
-            return redirect("portal:member_list")
+    done, _ = submit(
+        request,
+        form,
+        lambda data: services.member_invite(actor=request.user, partner=request.partner, **data),
+    )
+    if done:
+        # The same words whether or not the address already had an account.
+        messages.success(request, f"Invitation sent to {form.cleaned_data['email'].lower()}.")
+        return redirect("portal:member_list")
     return render(request, "portal/member_invite.html", {"form": form})
 
 
@@ -150,19 +147,17 @@ def member_invite(request: HttpRequest) -> HttpResponse:
 def member_role(request: HttpRequest, member_id: str) -> HttpResponse:
     member = get_member(request, member_id)
     form = MemberRoleForm(request.POST)
-    if form.is_valid():
-        try:
-            services.member_change_role(
-                actor=request.user, membership=member, role=form.cleaned_data["role"]
-            )
-        except ValidationError as exc:
-            messages.error(request, " ".join(exc.messages))
-        else:
-            messages.success(
-                request, f"{member.user.email} is now {member.get_role_display().lower()}."
-            )
-    else:
+    if not form.is_valid():
         messages.error(request, "Choose a valid role.")
+        return redirect("portal:member_list")
+    role = form.cleaned_data["role"]
+    if act(
+        request,
+        lambda: services.member_change_role(actor=request.user, membership=member, role=role),
+    ):
+        messages.success(
+            request, f"{member.user.email} is now {member.get_role_display().lower()}."
+        )
     return redirect("portal:member_list")
 
 
@@ -181,13 +176,14 @@ def member_reactivate(request: HttpRequest, member_id: str) -> HttpResponse:
 def _member_set_active(request: HttpRequest, member_id: str, *, active: bool) -> HttpResponse:
     member = get_member(request, member_id)
     if request.method == "POST":
-        try:
-            services.member_set_active(actor=request.user, membership=member, active=active)
-        except ValidationError as exc:
-            messages.error(request, " ".join(exc.messages))
-        else:
-            verb = "reactivated" if active else "deactivated"
-            messages.success(request, f"{member.user.email} {verb}.")
+        verb = "reactivated" if active else "deactivated"
+        act(
+            request,
+            lambda: services.member_set_active(
+                actor=request.user, membership=member, active=active
+            ),
+            f"{member.user.email} {verb}.",
+        )
         return redirect("portal:member_list")
     return render(request, "portal/member_confirm.html", {"member": member, "active": active})
 
@@ -197,16 +193,12 @@ def _member_set_active(request: HttpRequest, member_id: str, *, active: bool) ->
 def member_reset_2fa(request: HttpRequest, member_id: str) -> HttpResponse:
     member = get_member(request, member_id)
     if request.method == "POST":
-        try:
-            services.member_reset_second_factor(actor=request.user, membership=member)
-        except ValidationError as exc:
-            messages.error(request, " ".join(exc.messages))
-        else:
-            messages.success(
-                request,
-                f"Two-factor sign-in of {member.user.email} reset: they set it up again "
-                "at their next sign-in.",
-            )
+        act(
+            request,
+            lambda: services.member_reset_second_factor(actor=request.user, membership=member),
+            f"Two-factor sign-in of {member.user.email} reset: they set it up again at their "
+            "next sign-in.",
+        )
         return redirect("portal:member_list")
     return render(request, "portal/member_reset_2fa.html", {"member": member})
 

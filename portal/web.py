@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django import forms
 from django.conf import settings
+from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Page, Paginator
 from django.db.models import Count, QuerySet, Window
@@ -21,6 +23,34 @@ def add_service_errors(form: forms.BaseForm, exc: ValidationError) -> None:
                 form.add_error(target, error)
     else:
         form.add_error(None, exc)
+
+
+def submit(
+    request: HttpRequest, form: forms.BaseForm, service: Callable[[dict[str, Any]], Any]
+) -> tuple[bool, Any]:
+    """A form page's POST: when the form is valid, call the service with its cleaned data.
+    Returns (done, the service's result); a service's ValidationError is shown on the form
+    and the page is shown again (done False)."""
+    if request.method != "POST" or not form.is_valid():
+        return False, None
+    try:
+        return True, service(form.cleaned_data)
+    except ValidationError as exc:
+        add_service_errors(form, exc)
+        return False, None
+
+
+def act(request: HttpRequest, service: Callable[[], Any], success: str = "") -> bool:
+    """A button's POST: call the service; say `success`, or the service's ValidationError,
+    as a message on the next page. Returns whether it was done."""
+    try:
+        service()
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return False
+    if success:
+        messages.success(request, success)
+    return True
 
 
 def paginate(
