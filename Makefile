@@ -4,8 +4,9 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
-# -n 2: the machine has two cores; override with PYTEST_ARGS.
-PYTEST_ARGS ?= -n 2
+# -n 2: the machine has two cores; worksteal keeps both busy while one runs the browser
+# journeys. Override with PYTEST_ARGS.
+PYTEST_ARGS ?= -n 2 --dist worksteal
 
 .PHONY: install run test e2e audit lint format bench clean worker beat
 

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.vary import vary_on_headers
+from django_htmx.http import HttpResponseClientRefresh
 
 from portal.access import get_company, partner_view
 from portal.csvexport import csv_response
-from portal.web import add_service_errors, paginate, querystring_without
+from portal.web import act, paginate, querystring_without, submit
 
 from . import exports, selectors
 from .forms import BatchForm
@@ -31,28 +32,28 @@ def batch_new(request: HttpRequest, company_id: str) -> HttpResponse:
     changes yet."""
     company = get_company(request, company_id)
     kind = _kind(request)
-    info = KINDS[kind]
+    kind_page = KINDS[kind]
     form = BatchForm(
         request.POST or None,
         request.FILES or None,
         initial={"action": request.GET.get("action", BatchAction.DELETE)},
     )
-    if request.method == "POST" and form.is_valid():
-        try:
-            batch = batches.batch_preview(
-                actor=request.user,
-                company=company,
-                kind=kind,
-                action=form.cleaned_data["action"],
-                **form.selection(),
-            )
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            return redirect(
-                "consumers:batch_detail", company_id=company.public_id, batch_id=batch.public_id
-            )
-    context = {"company": company, "tab": info.tab, "info": info, "form": form}
+    done, batch = submit(
+        request,
+        form,
+        lambda data: batches.batch_preview(
+            actor=request.user,
+            company=company,
+            kind=kind,
+            action=data["action"],
+            **form.selection(),
+        ),
+    )
+    if done:
+        return redirect(
+            "consumers:batch_detail", company_id=company.public_id, batch_id=batch.public_id
+        )
+    context = {"company": company, "tab": kind_page.tab, "kind_page": kind_page, "form": form}
     return render(request, "consumers/batch_new.html", context)
 
 
@@ -60,7 +61,7 @@ def batch_new(request: HttpRequest, company_id: str) -> HttpResponse:
 def batch_detail(request: HttpRequest, company_id: str, batch_id: str) -> HttpResponse:
     company = get_company(request, company_id)
     batch = selectors.batch_get(company=company, public_id=batch_id)
-    info = KINDS[batch.kind]
+    kind_page = KINDS[batch.kind]
     show = request.GET.get("show", "")
     items = selectors.batch_items(batch=batch, show=show)
     return render(
@@ -68,8 +69,8 @@ def batch_detail(request: HttpRequest, company_id: str, batch_id: str) -> HttpRe
         "consumers/batch_detail.html",
         {
             "company": company,
-            "tab": info.tab,
-            "info": info,
+            "tab": kind_page.tab,
+            "kind_page": kind_page,
             "batch": batch,
             "summary": selectors.batch_summary(batch=batch),
             "page": paginate(request, items, per_page=100),
@@ -80,9 +81,18 @@ def batch_detail(request: HttpRequest, company_id: str, batch_id: str) -> HttpRe
 
 
 @partner_view()
+@vary_on_headers("HX-Request")
 def batch_progress(request: HttpRequest, company_id: str, batch_id: str) -> HttpResponse:
+    """The progress bar that the batch page polls while the batch runs."""
     company = get_company(request, company_id)
     batch = selectors.batch_get(company=company, public_id=batch_id)
+    if not request.htmx:
+        return redirect(
+            "consumers:batch_detail", company_id=company.public_id, batch_id=batch.public_id
+        )
+    if not batch.running:
+        # The items table below the bar shows each outcome: reload the whole page, once.
+        return HttpResponseClientRefresh()
     return render(
         request, "consumers/includes/batch_progress.html", {"company": company, "batch": batch}
     )
@@ -93,10 +103,7 @@ def batch_progress(request: HttpRequest, company_id: str, batch_id: str) -> Http
 def batch_confirm(request: HttpRequest, company_id: str, batch_id: str) -> HttpResponse:
     company = get_company(request, company_id)
     batch = selectors.batch_get(company=company, public_id=batch_id)
-    try:
-        batches.batch_confirm(actor=request.user, batch=batch)
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
+    act(request, lambda: batches.batch_confirm(actor=request.user, batch=batch))
     return redirect(
         "consumers:batch_detail", company_id=company.public_id, batch_id=batch.public_id
     )

@@ -9,7 +9,6 @@ from datetime import datetime, time, timedelta
 
 from django.conf import settings
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -20,7 +19,7 @@ from portal.access import get_company, partner_view
 from portal.csvexport import csv_response
 from portal.models import Company
 from portal.ratelimit import client_ip, rate_limited
-from portal.web import add_service_errors, paginate, querystring_without
+from portal.web import act, paginate, querystring_without, submit
 
 from . import exports, provisioning, selectors
 from .forms import UsageModelForm
@@ -48,7 +47,7 @@ def _detail(
         "company": company,
         "tab": "endpoints",
         "consumer": consumer,
-        "ep": endpoint,
+        "endpoint": endpoint,
         "form": form,
         "has_qr_code": provisioning.has_qr_code(endpoint),
         "provisioning_url": endpoints.provisioning_url(endpoint),
@@ -83,16 +82,16 @@ def endpoint_detail(request: HttpRequest, company_id: str, consumer_id: str) -> 
 def endpoint_usage_model(request: HttpRequest, company_id: str, consumer_id: str) -> HttpResponse:
     company, consumer = _endpoint(request, company_id, consumer_id)
     form = UsageModelForm(request.POST, company=company)
-    if form.is_valid():
-        try:
-            endpoints.endpoint_set_usage_model(
-                actor=request.user, consumer=consumer, **form.cleaned_data
-            )
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, "Usage model saved.")
-            return _redirect_to_detail(company, consumer)
+    done, _ = submit(
+        request,
+        form,
+        lambda data: endpoints.endpoint_set_usage_model(
+            actor=request.user, consumer=consumer, **data
+        ),
+    )
+    if done:
+        messages.success(request, "Usage model saved.")
+        return _redirect_to_detail(company, consumer)
     return _detail(request, company, consumer, form, status=400)
 
 
@@ -102,8 +101,11 @@ def endpoint_regenerate_password(
     request: HttpRequest, company_id: str, consumer_id: str
 ) -> HttpResponse:
     company, consumer = _endpoint(request, company_id, consumer_id)
-    endpoints.endpoint_regenerate_sip_password(actor=request.user, consumer=consumer)
-    messages.success(request, "New SIP password generated: update the device's configuration.")
+    act(
+        request,
+        lambda: endpoints.endpoint_regenerate_sip_password(actor=request.user, consumer=consumer),
+        "New SIP password generated: update the device's configuration.",
+    )
     return _redirect_to_detail(company, consumer)
 
 
@@ -113,8 +115,11 @@ def endpoint_rotate_provisioning(
     request: HttpRequest, company_id: str, consumer_id: str
 ) -> HttpResponse:
     company, consumer = _endpoint(request, company_id, consumer_id)
-    endpoints.endpoint_rotate_provisioning(actor=request.user, consumer=consumer)
-    messages.success(request, "New provisioning URL created; the old one no longer works.")
+    act(
+        request,
+        lambda: endpoints.endpoint_rotate_provisioning(actor=request.user, consumer=consumer),
+        "New provisioning URL created; the old one no longer works.",
+    )
     return _redirect_to_detail(company, consumer)
 
 

@@ -48,7 +48,6 @@ def qr_svg(consumer: Consumer) -> bytes:
 
 
 def endpoint_config(consumer: Consumer, endpoint: EndpointSettings) -> dict[str, Any]:
-    ep = endpoint
     return {
         "display_name": consumer.display_name or consumer.alias,
         "address": consumer.address,
@@ -57,11 +56,15 @@ def endpoint_config(consumer: Consumer, endpoint: EndpointSettings) -> dict[str,
             "port": settings.SIP_TRANSPORT_PORT,
             "transport": "tls",
             "username": consumer.address,
-            "password": ep.sip_password,
+            "password": endpoint.sip_password,
             "domain": consumer.domain,
         },
-        "device": {"make": ep.device_make, "model": ep.device_model, "serial": ep.serial_number},
-        "usage_model": ep.usage_model,
+        "device": {
+            "make": endpoint.device_make,
+            "model": endpoint.device_model,
+            "serial": endpoint.serial_number,
+        },
+        "usage_model": endpoint.usage_model,
     }
 
 

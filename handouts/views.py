@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods
+from django.views.decorators.vary import vary_on_headers
 
 from portal.access import get_company, partner_view
 from portal.models import Company
@@ -60,12 +61,12 @@ def _export(request: HttpRequest, company_id: str, export_id: str) -> tuple[Comp
 
 
 @partner_view()
+@vary_on_headers("HX-Request")
 def export_detail(request: HttpRequest, company_id: str, export_id: str) -> HttpResponse:
+    """The export's page; its status panel alone when the page polls it."""
     company, export = _export(request, company_id, export_id)
     template = (
-        "handouts/includes/export_status.html"
-        if request.GET.get("fragment")
-        else "handouts/export_detail.html"
+        "handouts/includes/export_status.html" if request.htmx else "handouts/export_detail.html"
     )
     return render(request, template, {"company": company, "tab": "handout", "export": export})
 
