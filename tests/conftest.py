@@ -1,13 +1,34 @@
+"""Shared set-up for the tests.
+
+- `personas`: partner A (its manager, regular and read-only members, its company "Acme A" with
+  an open evaluation), partner B (its manager and company "Bravo B") and an ops user.
+- Companies in each state: `personas.company` (evaluation open), `closed_company` (evaluation
+  closed, no licence), `paid_company` (evaluation closed, free seats); `add_company` and
+  `add_licence` for more.
+- `make`: consumers made through the services, as the portal makes them; `endpoint` (Shared)
+  and `foreign_room` (partner B's) ready made.
+- `clock`: time stopped at T0 (time_machine), moved by the test.
+- Real services on loopback: `dns_server`, `smtp_server`, `celery_worker_process`; and
+  `run_at_once` for work that must be tried concurrently.
+"""
+
 from __future__ import annotations
 
 import os
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
+import time_machine
 from django.contrib.auth import get_user_model
+from django.db import connection
 from django.utils import timezone
 
+from consumers import services as consumer_services
+from consumers.models import Consumer
+from consumers.services import endpoints as endpoint_services
 from licensing.models import LicenceKind, License
 from portal.models import Company, Partner, PartnerMembership, Role
 
@@ -80,9 +101,17 @@ def personas(db) -> Personas:
     )
 
 
+def add_company(partner: Partner, name: str, **extra) -> Company:
+    """A plain company (no evaluation, no licence: closed) with a contact address."""
+    return Company.objects.create(
+        partner=partner, name=name, contact_email=extra.pop("contact_email", "c@c.example"), **extra
+    )
+
+
 def add_licence(
     company: Company, kind: str = LicenceKind.ENTERPRISE_USER, quantity: int | None = 10, **extra
 ) -> License:
+    """A licence active from yesterday for a year, unless starts_on / ends_on say otherwise."""
     today = timezone.localdate()
     return License.objects.create(
         company=company,
@@ -92,6 +121,137 @@ def add_licence(
         ends_on=extra.pop("ends_on", today + timedelta(days=365)),
         **extra,
     )
+
+
+@pytest.fixture
+def closed_company(personas) -> Company:
+    """Partner A's company with its evaluation closed and no licence yet: every consumer needs a
+    licence seat."""
+    company = personas.company
+    company.evaluation_ends_on = None
+    company.save()
+    return company
+
+
+@pytest.fixture
+def paid_company(closed_company) -> Company:
+    """Partner A's company, paid and with its evaluation closed: 3 Enterprise User seats (users
+    and Team VMRs) and 1 Room seat (endpoints), all free."""
+    add_licence(closed_company, LicenceKind.ENTERPRISE_USER, 3)
+    add_licence(closed_company, LicenceKind.ROOM, 1)
+    return closed_company
+
+
+class Make:
+    """Consumers made the way the portal makes them (through the services), by partner A's
+    regular member in partner A's company unless a test says otherwise. Arguments a test does
+    not look at get plain defaults."""
+
+    def __init__(self, personas: Personas) -> None:
+        self.personas = personas
+
+    def _where(self, company: Company | None, actor) -> dict[str, object]:
+        return {
+            "actor": actor or self.personas.regular,
+            "company": company or self.personas.company,
+        }
+
+    def user(self, alias: str, *, company=None, actor=None, **extra) -> Consumer:
+        extra.setdefault("email", f"{alias}@x.example")
+        extra.setdefault("full_name", alias.title())
+        return consumer_services.user_invite(**self._where(company, actor), alias=alias, **extra)
+
+    def team_vmr(self, alias: str, *, company=None, actor=None, **extra) -> Consumer:
+        extra.setdefault("display_name", "R")
+        return consumer_services.team_vmr_create(
+            **self._where(company, actor), alias=alias, **extra
+        )
+
+    def team_vmrs(self, n: int, *, prefix: str = "room", company=None) -> list[Consumer]:
+        """n Team VMRs, <prefix>-0000 upwards, made one after the other."""
+        return [
+            self.team_vmr(f"{prefix}-{i:04}", company=company, display_name=f"R{i}")
+            for i in range(n)
+        ]
+
+    def endpoint(self, alias: str, *, company=None, actor=None, **extra) -> Consumer:
+        extra.setdefault("display_name", "E")
+        return consumer_services.endpoint_create(
+            **self._where(company, actor), alias=alias, **extra
+        )
+
+    def personal(self, endpoint: Consumer, owner: Consumer | None = None) -> Consumer:
+        """The endpoint switched to Personal use, twinned with owner (a new user by default)."""
+        owner = owner or self.user(f"{endpoint.alias}.owner", company=endpoint.company)
+        endpoint_services.endpoint_set_usage_model(
+            actor=self.personas.regular,
+            consumer=endpoint,
+            usage_model="personal",
+            personal_user=owner,
+            confirmed=True,
+        )
+        return endpoint
+
+
+@pytest.fixture
+def make(personas) -> Make:
+    return Make(personas)
+
+
+@pytest.fixture
+def endpoint(make) -> Consumer:
+    """A Shared endpoint of partner A's company (evaluation open: a trial)."""
+    return make.endpoint(
+        "lobby-screen", display_name="Lobby screen", device_make="Cisco", device_model="Room Kit"
+    )
+
+
+@pytest.fixture
+def foreign_room(personas, make) -> Consumer:
+    """A Team VMR of partner B's company: what partner A must never see or touch."""
+    add_licence(personas.other_company)
+    return make.team_vmr("their-room", company=personas.other_company, actor=personas.other_manager)
+
+
+# The moment the clock fixture stops time at: a Monday morning, clear of month and year ends.
+T0 = datetime(2027, 1, 4, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def clock():
+    """Time stopped at T0; a test moves it with clock.move_to(...) or clock.shift(...). List it
+    before the fixtures that create objects, so that those are made at T0 as well."""
+    with time_machine.travel(T0, tick=False) as traveller:
+        yield traveller
+
+
+def run_at_once(*calls: Callable[[], object], timeout: float = 60) -> list[object]:
+    """Run each call in a thread of its own, all released at the same moment, each on its own
+    database connection (transactional tests only). Returns what each call returned, or the
+    exception it raised, in the order of the calls."""
+    barrier = threading.Barrier(len(calls))
+    results: list[object] = [None] * len(calls)
+
+    def run(index: int, call: Callable[[], object]) -> None:
+        try:
+            barrier.wait(timeout=10)
+            results[index] = call()
+        except Exception as exc:
+            results[index] = exc
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i, call)) for i, call in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=timeout)
+    return results
+
+
+def raised(results: list[object]) -> list[Exception]:
+    """The exceptions among run_at_once's results."""
+    return [r for r in results if isinstance(r, Exception)]
 
 
 @pytest.fixture

@@ -64,16 +64,10 @@ def test_periodic_jobs_are_celery_tasks_in_the_schedule(dotted):
     assert dotted in {name for name, _schedule in PERIODIC_JOBS.values()}
 
 
-def test_invitation_accept_is_reachable_from_services(personas):
+def test_invitation_accept_is_reachable_from_services(make):
     from consumers import services, tokens
     from consumers.models import ConsumerStatus
 
-    consumer = services.user_invite(
-        actor=personas.regular,
-        company=personas.company,
-        email="c@x.example",
-        full_name="C",
-        alias="contract.c",
-    )
+    consumer = make.user("contract.c")
     token = tokens.token_for(consumer.invitation.token_nonce)
     assert services.invitation_accept(token=token).status == ConsumerStatus.ACTIVE

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 from django.db import connection
 from django.urls import reverse
@@ -21,7 +19,10 @@ from consumers.models import (
 from consumers.services import batch as batches
 from licensing.models import LicenceKind
 from portal.models import AuditEvent
-from tests.conftest import add_licence, requires_postgres, wait_for
+from tests.conftest import Make, add_licence, raised, requires_postgres, run_at_once, wait_for
+
+# What htmx sends with each of its requests: the one signal for a partial-page answer.
+HX = {"HX-Request": "true"}
 
 
 def burl(name, company, batch=None):
@@ -30,13 +31,18 @@ def burl(name, company, batch=None):
 
 
 def make_rooms(personas, n, prefix="room"):
-    company = personas.company
-    return [
-        services.team_vmr_create(
-            actor=personas.regular, company=company, alias=f"{prefix}-{i:04}", display_name=f"R{i}"
-        )
-        for i in range(n)
-    ]
+    return Make(personas).team_vmrs(n, prefix=prefix)
+
+
+def preview(actor, action, consumers):
+    """The batch preview of action on these consumers (of one company, all of one kind)."""
+    return batches.batch_preview(
+        actor=actor,
+        company=consumers[0].company,
+        kind=consumers[0].kind,
+        action=action,
+        consumer_ids=[str(c.public_id) for c in consumers],
+    )
 
 
 def bulk_users(company, n, status=ConsumerStatus.ACTIVE):
@@ -69,16 +75,9 @@ def bulk_users(company, n, status=ConsumerStatus.ACTIVE):
 
 
 def test_delete_ticked_rows_with_preview_then_run(
-    personas, login, django_capture_on_commit_callbacks
+    personas, foreign_room, login, django_capture_on_commit_callbacks
 ):
     rooms = make_rooms(personas, 3)
-    add_licence(personas.other_company)
-    foreign = services.team_vmr_create(
-        actor=personas.other_manager,
-        company=personas.other_company,
-        alias="foreign-room",
-        display_name="F",
-    )
     client = login(personas.regular)
     response = client.post(
         burl("batch_new", personas.company),
@@ -86,7 +85,7 @@ def test_delete_ticked_rows_with_preview_then_run(
             "kind": "team_vmr",
             "source": "selection",
             "action": "delete",
-            "ids": [str(r.public_id) for r in rooms[:2]] + [str(foreign.public_id)],
+            "ids": [str(r.public_id) for r in rooms[:2]] + [str(foreign_room.public_id)],
         },
     )
     batch = BatchJob.objects.get()
@@ -100,7 +99,10 @@ def test_delete_ticked_rows_with_preview_then_run(
         client.post(burl("batch_confirm", personas.company, batch))
     batch.refresh_from_db()
     assert (batch.status, batch.processed, batch.succeeded, batch.failed) == ("done", 3, 2, 0)
-    assert set(Consumer.objects.values_list("alias", flat=True)) == {"room-0002", "foreign-room"}
+    assert set(Consumer.objects.values_list("alias", flat=True)) == {
+        "room-0002",
+        foreign_room.alias,
+    }
     assert AuditEvent.objects.filter(action="team_vmr.delete").count() == 2
     done = client.get(burl("batch_detail", personas.company, batch))
     assert b"2 succeeded, 0 failed" in done.content
@@ -110,11 +112,9 @@ def test_delete_ticked_rows_with_preview_then_run(
 
 
 def test_reactivate_preview_says_how_many_lack_a_seat(
-    personas, login, django_capture_on_commit_callbacks
+    personas, closed_company, login, django_capture_on_commit_callbacks
 ):
-    company = personas.company
-    company.evaluation_ends_on = None
-    company.save()
+    company = closed_company
     add_licence(company, LicenceKind.ENTERPRISE_USER, 2)
     users = bulk_users(company, 5, status=ConsumerStatus.INACTIVE)
     text = "\n".join(u.address for u in users)
@@ -135,30 +135,15 @@ def test_reactivate_preview_says_how_many_lack_a_seat(
     assert Consumer.objects.filter(status=ConsumerStatus.ACTIVE).count() == 5
 
 
-def test_address_list_reasons(personas):
+def test_address_list_reasons(personas, make, foreign_room):
     company = personas.company
     rooms = make_rooms(personas, 2)
     services.consumer_deactivate(actor=personas.regular, consumer=rooms[0])
-    user = services.user_invite(
-        actor=personas.regular,
-        company=company,
-        email="u@x.example",
-        full_name="U",
-        alias="user.one",
-    )
-    add_licence(personas.other_company)
-    other = [
-        services.team_vmr_create(
-            actor=personas.other_manager,
-            company=personas.other_company,
-            alias="theirs-room",
-            display_name="T",
-        )
-    ]
+    user = make.user("user.one")
     addresses = batches.parse_address_list(
         "address\n"
         f"{rooms[0].address}\n{rooms[1].address.upper()}\n{user.address}\n{user.vmr_address}\n"
-        f"{other[0].address}\nghost@acme-a.onpexip.com\n{rooms[0].address}\n"
+        f"{foreign_room.address}\nghost@acme-a.onpexip.com\n{rooms[0].address}\n"
     )
     batch = batches.batch_preview(
         actor=personas.regular,
@@ -224,7 +209,9 @@ def test_select_all_matching_the_filter_across_pages(
     }
 
 
-def test_progress_fragment_polls_until_done_and_rerun_is_harmless(personas, login, monkeypatch):
+def test_progress_polls_until_done_then_reloads_the_page_and_rerun_is_harmless(
+    personas, login, monkeypatch
+):
     monkeypatch.setattr(batches, "CHUNK_SIZE", 4)
     rooms = make_rooms(personas, 10)
     batch = batches.batch_preview(
@@ -236,11 +223,21 @@ def test_progress_fragment_polls_until_done_and_rerun_is_harmless(personas, logi
     )
     batches.batch_confirm(actor=personas.regular, batch=batch)  # on_commit not run: queued
     client = login(personas.read_only)
-    fragment = client.get(burl("batch_progress", personas.company, batch))
-    assert b"data-poll-url" in fragment.content and b"0 of 10 done" in fragment.content
+    progress = burl("batch_progress", personas.company, batch)
+    page = client.get(burl("batch_detail", personas.company, batch))
+    assert f'hx-get="{progress}" hx-trigger="every 1.5s"'.encode() in page.content
+    fragment = client.get(progress, headers=HX)
+    assert fragment.content.decode().startswith('<section id="batch-progress"')
+    assert b'hx-trigger="every 1.5s"' in fragment.content and b"0 of 10 done" in fragment.content
+    assert "HX-Refresh" not in fragment.headers and "HX-Request" in fragment["Vary"]
+    without_htmx = client.get(progress)
+    assert without_htmx["Location"] == burl("batch_detail", personas.company, batch)
     batches.batch_run(batch_id=batch.pk)
-    fragment = client.get(burl("batch_progress", personas.company, batch))
-    assert b"data-poll-url" not in fragment.content and b"10 succeeded" in fragment.content
+    done = client.get(progress, headers=HX)
+    # The items table shows each outcome: htmx reloads the whole page instead of swapping.
+    assert done.status_code == 200 and done["HX-Refresh"] == "true"
+    page = client.get(burl("batch_detail", personas.company, batch))
+    assert b"hx-trigger" not in page.content and b"10 succeeded" in page.content
     before = list(BatchItem.objects.values_list("outcome", "message"))
     batches.batch_run(batch_id=batch.pk)
     batch.refresh_from_db()
@@ -248,7 +245,7 @@ def test_progress_fragment_polls_until_done_and_rerun_is_harmless(personas, logi
     assert list(BatchItem.objects.values_list("outcome", "message")) == before
 
 
-def test_endpoints_go_in_smaller_chunks_with_their_call_history(personas, monkeypatch):
+def test_endpoints_go_in_smaller_chunks_with_their_call_history(personas, make, monkeypatch):
     from django.utils import timezone
 
     from consumers.models import CallRecord
@@ -258,12 +255,7 @@ def test_endpoints_go_in_smaller_chunks_with_their_call_history(personas, monkey
 
     monkeypatch.setattr(batches, "ENDPOINT_CHUNK_SIZE", 2)
     monkeypatch.setattr(batches, "CHUNK_SIZE", 1000)
-    endpoints = [
-        services.endpoint_create(
-            actor=personas.regular, company=paid, alias=f"ep-batch{i}", display_name=f"E{i}"
-        )
-        for i in range(5)
-    ]
+    endpoints = [make.endpoint(f"ep-batch{i}") for i in range(5)]
     CallRecord.objects.bulk_create(
         [
             CallRecord(consumer=ep, started_at=timezone.now(), direction="in")
@@ -271,13 +263,7 @@ def test_endpoints_go_in_smaller_chunks_with_their_call_history(personas, monkey
             for _ in range(3)
         ]
     )
-    batch = batches.batch_preview(
-        actor=personas.regular,
-        company=paid,
-        kind="endpoint",
-        action="delete",
-        consumer_ids=[str(ep.public_id) for ep in endpoints],
-    )
+    batch = preview(personas.regular, "delete", endpoints)
     batches.batch_confirm(actor=personas.regular, batch=batch)
     chunks = []
     real_run_chunk = batches._run_chunk
@@ -298,23 +284,11 @@ def test_endpoints_go_in_smaller_chunks_with_their_call_history(personas, monkey
 
 def test_items_fail_independently(personas, monkeypatch):
     rooms = make_rooms(personas, 3)
-    batch = batches.batch_preview(
-        actor=personas.regular,
-        company=personas.company,
-        kind="team_vmr",
-        action="reactivate",
-        consumer_ids=[str(r.public_id) for r in rooms],
-    )
+    batch = preview(personas.regular, "reactivate", rooms)
     assert not batch.items.filter(will_run=True).exists()
     for room in rooms:
         services.consumer_deactivate(actor=personas.regular, consumer=room)
-    batch = batches.batch_preview(
-        actor=personas.regular,
-        company=personas.company,
-        kind="team_vmr",
-        action="reactivate",
-        consumer_ids=[str(r.public_id) for r in rooms],
-    )
+    batch = preview(personas.regular, "reactivate", rooms)
     batches.batch_confirm(actor=personas.regular, batch=batch)
     rooms[1].delete()  # gone between preview and run
     batch = batches.batch_run(batch_id=batch.pk)
@@ -341,42 +315,20 @@ def test_five_hundred_users_in_one_batch(personas, login, django_capture_on_comm
 
 
 @pytest.mark.django_db(transaction=True)
-def test_two_batches_at_once_do_not_oversubscribe(personas):
+def test_two_batches_at_once_do_not_oversubscribe(personas, closed_company):
     requires_postgres()
-    company = personas.company
-    company.evaluation_ends_on = None
-    company.save()
+    company = closed_company
     add_licence(company, LicenceKind.ENTERPRISE_USER, 10)
     users = bulk_users(company, 20, status=ConsumerStatus.INACTIVE)
-    first = batches.batch_preview(
-        actor=personas.regular,
-        company=company,
-        kind="user",
-        action="reactivate",
-        consumer_ids=[str(u.public_id) for u in users[:10]],
-    )
-    second = batches.batch_preview(
-        actor=personas.manager,
-        company=company,
-        kind="user",
-        action="reactivate",
-        consumer_ids=[str(u.public_id) for u in users[10:]],
-    )
+    first = preview(personas.regular, "reactivate", users[:10])
+    second = preview(personas.manager, "reactivate", users[10:])
     BatchJob.objects.filter(pk__in=[first.pk, second.pk]).update(status="queued")
-    barrier = threading.Barrier(2)
-
-    def run(batch):
-        try:
-            barrier.wait(timeout=10)
-            batches.batch_run(batch_id=batch.pk)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(b,)) for b in (first, second)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=120)
+    results = run_at_once(
+        lambda: batches.batch_run(batch_id=first.pk),
+        lambda: batches.batch_run(batch_id=second.pk),
+        timeout=120,
+    )
+    assert raised(results) == []
     assert Consumer.objects.filter(status=ConsumerStatus.ACTIVE).count() == 10
     assert BatchItem.objects.filter(outcome=ItemOutcome.SUCCEEDED).count() == 10
     assert BatchItem.objects.filter(outcome=ItemOutcome.FAILED).count() == 10
@@ -385,13 +337,7 @@ def test_two_batches_at_once_do_not_oversubscribe(personas):
 def test_a_real_worker_runs_the_batch(personas, celery_worker_process):
     celery_worker_process.start()
     rooms = make_rooms(personas, 5)
-    batch = batches.batch_preview(
-        actor=personas.regular,
-        company=personas.company,
-        kind="team_vmr",
-        action="delete",
-        consumer_ids=[str(r.public_id) for r in rooms],
-    )
+    batch = preview(personas.regular, "delete", rooms)
     batches.batch_confirm(actor=personas.regular, batch=batch)
     wait_for(
         lambda: BatchJob.objects.get(pk=batch.pk).status == "done",

@@ -15,23 +15,8 @@ from django.urls import reverse
 from django.utils import timezone
 from PIL import Image
 
-from consumers import services
 from consumers.models import CallRecord, ConsumerKind
 from consumers.services import endpoints
-
-REQUIRE_ZBAR = True
-
-
-@pytest.fixture
-def endpoint(personas):
-    return services.endpoint_create(
-        actor=personas.regular,
-        company=personas.company,
-        alias="lobby-screen",
-        display_name="Lobby screen",
-        device_make="Cisco",
-        device_model="Room Kit",
-    )
 
 
 def eurl(name, personas, endpoint, *args):
@@ -73,21 +58,8 @@ def test_qr_svg_and_printable_page(personas, endpoint, login):
     assert b"<svg" in page.content
 
 
-def test_no_qr_for_personal_endpoints(personas, endpoint, login):
-    user = services.user_invite(
-        actor=personas.regular,
-        company=personas.company,
-        email="u@x.example",
-        full_name="U",
-        alias="user.one",
-    )
-    endpoints.endpoint_set_usage_model(
-        actor=personas.regular,
-        consumer=endpoint,
-        usage_model="personal",
-        personal_user=user,
-        confirmed=True,
-    )
+def test_no_qr_for_personal_endpoints(personas, make, endpoint, login):
+    make.personal(endpoint)
     assert (
         login(personas.regular).get(eurl("endpoint_qr", personas, endpoint, "png")).status_code
         == 404
@@ -119,16 +91,12 @@ def test_provisioning_url_serves_config_and_rotation_kills_the_old_one(personas,
 
 
 def test_provisioning_is_rate_limited(personas, endpoint, client, settings):
-    settings.PROVISIONING_RATE_LIMIT = 3
-    from django.core.cache import cache
-
-    cache.clear()
+    settings.PROVISIONING_RATE_LIMIT = 3  # the counters start from zero (conftest)
     url = endpoints.provisioning_url(endpoints.endpoint_settings(endpoint)).removeprefix(
         "http://portal.test"
     )
     codes = [client.get(url).status_code for _ in range(5)]
     assert codes == [200, 200, 200, 429, 429]
-    cache.clear()
 
 
 def test_regenerating_the_sip_password(personas, endpoint, login):
@@ -149,7 +117,7 @@ def test_config_downloads_need_a_writer_role(personas, endpoint, login):
 
 
 def test_switching_to_personal_needs_confirmation_and_removes_old_history(
-    personas, endpoint, login
+    personas, make, endpoint, login
 ):
     now = timezone.now()
     CallRecord.objects.bulk_create(
@@ -168,13 +136,7 @@ def test_switching_to_personal_needs_confirmation_and_removes_old_history(
             ),
         ]
     )
-    user = services.user_invite(
-        actor=personas.regular,
-        company=personas.company,
-        email="u@x.example",
-        full_name="U",
-        alias="user.one",
-    )
+    user = make.user("user.one")
     client = login(personas.regular)
     page = client.get(eurl("endpoint_detail", personas, endpoint))
     assert b"cannot be recovered by switching back" in page.content
@@ -324,10 +286,8 @@ def test_call_history_tab_paginates_filters_and_exports(personas, endpoint, logi
     assert body.count("\n") == 62 and "peer59@x.example" in body and ",yes" in body
 
 
-def test_endpoint_pages_refuse_other_kinds(personas, login):
-    room = services.team_vmr_create(
-        actor=personas.regular, company=personas.company, alias="not-an-endpoint", display_name="R"
-    )
+def test_endpoint_pages_refuse_other_kinds(personas, make, login):
+    room = make.team_vmr("not-an-endpoint")
     assert room.kind == ConsumerKind.TEAM_VMR
     response = login(personas.regular).get(eurl("endpoint_detail", personas, room))
     assert response.status_code == 404

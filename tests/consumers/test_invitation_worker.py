@@ -7,22 +7,13 @@ import re
 
 from django.test import Client
 
-from consumers import services
 from consumers.models import ConsumerStatus
 from tests.conftest import message_parts, wait_for
 
 
-def test_a_real_worker_delivers_the_invitation_over_smtp(
-    personas, celery_worker_process, smtp_server
-):
+def test_a_real_worker_delivers_the_invitation_over_smtp(make, celery_worker_process, smtp_server):
     celery_worker_process.start(EMAIL_URL=f"smtp://127.0.0.1:{smtp_server.port}")
-    consumer = services.user_invite(
-        actor=personas.regular,
-        company=personas.company,
-        email="worker.invitee@example.org",
-        full_name="Worker Invitee",
-        alias="worker.invitee",
-    )
+    consumer = make.user("worker.invitee", email="worker.invitee@example.org")
     wait_for(lambda: smtp_server.messages, timeout=30, message="the invitation at the SMTP server")
     message = smtp_server.messages[0]
     assert message["To"] == "worker.invitee@example.org"

@@ -2,47 +2,42 @@
 
 from __future__ import annotations
 
-import threading
 from datetime import UTC, datetime, timedelta
+from functools import partial
 
 import pytest
-from django.db import connection
 
-from consumers import services, tasks
+from consumers import tasks
 from consumers.models import CallRecord
 from consumers.services import endpoints, retention
-from tests.conftest import requires_postgres
+from tests.conftest import raised, requires_postgres, run_at_once
 
-UTC = UTC
-
-
-@pytest.fixture
-def shared(personas):
-    return services.endpoint_create(
-        actor=personas.regular, company=personas.company, alias="shared-room", display_name="Shared"
-    )
+NOW = datetime(2027, 6, 1, tzinfo=UTC)
 
 
 @pytest.fixture
-def personal(personas):
-    endpoint = services.endpoint_create(
-        actor=personas.regular, company=personas.company, alias="personal-desk", display_name="Desk"
+def shared(make):
+    return make.endpoint("shared-room", display_name="Shared")
+
+
+@pytest.fixture
+def personal(make):
+    return make.personal(make.endpoint("personal-desk", display_name="Desk"))
+
+
+def old_calls(consumer, n: int) -> None:
+    """n calls of the consumer from 100 days before NOW, a minute apart."""
+    CallRecord.objects.bulk_create(
+        [
+            CallRecord(
+                consumer=consumer,
+                started_at=NOW - timedelta(days=100, minutes=i),
+                direction="in",
+                remote_address=f"p{i}@x.example",
+            )
+            for i in range(n)
+        ]
     )
-    user = services.user_invite(
-        actor=personas.regular,
-        company=personas.company,
-        email="owner@x.example",
-        full_name="Owner",
-        alias="desk.owner",
-    )
-    endpoints.endpoint_set_usage_model(
-        actor=personas.regular,
-        consumer=endpoint,
-        usage_model="personal",
-        personal_user=user,
-        confirmed=True,
-    )
-    return endpoint
 
 
 def call(consumer, started_at, **extra):
@@ -96,14 +91,13 @@ def test_the_boundary_is_three_calendar_months(shared, personal, now, boundary):
 
 
 def test_a_second_run_changes_nothing(shared, personal):
-    now = datetime(2027, 6, 1, tzinfo=UTC)
     for days in (100, 120, 10):
-        call(shared, now - timedelta(days=days))
-        call(personal, now - timedelta(days=days))
-    first = retention.call_history_retention_run(now=now)
+        call(shared, NOW - timedelta(days=days))
+        call(personal, NOW - timedelta(days=days))
+    first = retention.call_history_retention_run(now=NOW)
     assert (first.anonymized, first.deleted) == (2, 2)
     snapshot = list(CallRecord.objects.order_by("pk").values())
-    second = retention.call_history_retention_run(now=now + timedelta(hours=1))
+    second = retention.call_history_retention_run(now=NOW + timedelta(hours=1))
     assert (second.anonymized, second.deleted) == (0, 0)
     assert list(CallRecord.objects.order_by("pk").values()) == snapshot
 
@@ -114,68 +108,30 @@ def test_the_task_runs_the_job(shared):
 
 
 def test_switching_personal_back_to_shared_does_not_bring_data_back(personas, personal):
-    now = datetime(2027, 6, 1, tzinfo=UTC)
-    call(personal, now - timedelta(days=100))
-    retention.call_history_retention_run(now=now)
+    call(personal, NOW - timedelta(days=100))
+    retention.call_history_retention_run(now=NOW)
     endpoints.endpoint_set_usage_model(
         actor=personas.regular, consumer=personal, usage_model="shared"
     )
-    retention.call_history_retention_run(now=now)
+    retention.call_history_retention_run(now=NOW)
     assert not CallRecord.objects.filter(consumer=personal).exists()
 
 
 def test_batches_are_bounded(shared, monkeypatch):
     monkeypatch.setattr(retention, "BATCH_SIZE", 7)
-    now = datetime(2027, 6, 1, tzinfo=UTC)
-    CallRecord.objects.bulk_create(
-        [
-            CallRecord(
-                consumer=shared,
-                started_at=now - timedelta(days=100, minutes=i),
-                direction="in",
-                remote_address=f"p{i}@x.example",
-            )
-            for i in range(30)
-        ]
-    )
-    run = retention.call_history_retention_run(now=now)
+    old_calls(shared, 30)
+    run = retention.call_history_retention_run(now=NOW)
     assert run.anonymized == 30
     assert not CallRecord.objects.filter(anonymized_at__isnull=True).exists()
 
 
 @pytest.mark.django_db(transaction=True)
-def test_concurrent_runs_split_the_work(personas, monkeypatch):
+def test_concurrent_runs_split_the_work(shared, monkeypatch):
     requires_postgres()
     monkeypatch.setattr(retention, "BATCH_SIZE", 50)
-    shared = services.endpoint_create(
-        actor=personas.regular, company=personas.company, alias="shared-room", display_name="Shared"
-    )
-    now = datetime(2027, 6, 1, tzinfo=UTC)
-    CallRecord.objects.bulk_create(
-        [
-            CallRecord(
-                consumer=shared,
-                started_at=now - timedelta(days=100, minutes=i),
-                direction="in",
-                remote_address=f"p{i}@x.example",
-            )
-            for i in range(1000)
-        ]
-    )
-    barrier = threading.Barrier(2)
-    runs = []
-
-    def go():
-        try:
-            barrier.wait(timeout=10)
-            runs.append(retention.call_history_retention_run(now=now))
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=go) for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
+    old_calls(shared, 1000)
+    run = partial(retention.call_history_retention_run, now=NOW)
+    runs = run_at_once(run, run)
+    assert raised(runs) == []
     assert sum(r.anonymized for r in runs) == 1000, "each record anonymised exactly once"
     assert not CallRecord.objects.filter(anonymized_at__isnull=True).exists()

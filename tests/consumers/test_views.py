@@ -5,30 +5,19 @@ from django.urls import reverse
 
 from consumers import services
 from consumers.models import Consumer, ConsumerKind, ConsumerStatus
-from licensing.models import LicenceKind
-from tests.conftest import add_licence
+from tests.conftest import add_company
 
 
 def url(name, company, *args):
     return reverse(f"consumers:{name}", args=[company.public_id, *args])
 
 
-@pytest.fixture
-def paid(personas):
-    company = personas.company
-    company.evaluation_ends_on = None
-    company.save()
-    add_licence(company, LicenceKind.ENTERPRISE_USER, 3)
-    add_licence(company, LicenceKind.ROOM, 1)
-    return company
-
-
-def test_invite_form_says_which_seat_it_uses_and_creates_the_user(personas, paid, login):
+def test_invite_form_says_which_seat_it_uses_and_creates_the_user(personas, paid_company, login):
     client = login(personas.regular)
-    form = client.get(url("user_invite", paid))
+    form = client.get(url("user_invite", paid_company))
     assert b"Uses 1 of 3 remaining Enterprise User seats" in form.content
     response = client.post(
-        url("user_invite", paid),
+        url("user_invite", paid_company),
         {
             "full_name": "Ann Example",
             "email": "ann@example.com",
@@ -55,34 +44,30 @@ def test_trial_wording_when_evaluation_is_open(personas, login):
     assert Consumer.objects.get(alias="trial-room").is_trial
 
 
-def test_rule_errors_show_on_the_field(personas, paid, login):
+def test_rule_errors_show_on_the_field(personas, make, paid_company, login):
     client = login(personas.regular)
     response = client.post(
-        url("team_vmr_add", paid),
+        url("team_vmr_add", paid_company),
         {"display_name": "X", "alias": "1bad", "domain": "acme-a.onpexip.com"},
     )
     assert response.status_code == 200
     assert "must start with a letter" in str(response.context["form"].errors["alias"])
-    services.team_vmr_create(
-        actor=personas.regular, company=paid, alias="taken-room", display_name="T"
-    )
+    make.team_vmr("taken-room", company=paid_company)
     response = client.post(
-        url("team_vmr_add", paid),
+        url("team_vmr_add", paid_company),
         {"display_name": "X", "alias": "Taken-Room", "domain": "acme-a.onpexip.com"},
     )
     assert "already taken" in str(response.context["form"].errors["alias"])
 
 
-def test_no_seat_is_a_clear_error_and_disables_the_form(personas, paid, login):
-    services.endpoint_create(
-        actor=personas.regular, company=paid, alias="only-endpoint", display_name="E"
-    )
+def test_no_seat_is_a_clear_error_and_disables_the_form(personas, make, paid_company, login):
+    make.endpoint("only-endpoint", company=paid_company)
     client = login(personas.regular)
-    form = client.get(url("endpoint_add", paid))
+    form = client.get(url("endpoint_add", paid_company))
     assert b"all 1 Room seats are in use" in form.content
     assert b"disabled" in form.content
     response = client.post(
-        url("endpoint_add", paid),
+        url("endpoint_add", paid_company),
         {
             "display_name": "E2",
             "alias": "second-endpoint",
@@ -94,18 +79,11 @@ def test_no_seat_is_a_clear_error_and_disables_the_form(personas, paid, login):
     assert Consumer.objects.filter(kind="endpoint").count() == 1
 
 
-def test_list_search_status_filter_sort_and_pagination(personas, paid, login, settings):
+def test_list_search_status_filter_sort_and_pagination(personas, make, login, settings):
     settings.PAGE_SIZE = 5
-    company = personas.company
-    company.evaluation_ends_on = __import__("datetime").date(2099, 1, 1)
-    company.save()
+    company = personas.company  # evaluation open: no seat limit in the way
     for i in range(12):
-        services.team_vmr_create(
-            actor=personas.regular,
-            company=company,
-            alias=f"room-{i:03}",
-            display_name=f"Room {chr(65 + i)}",
-        )
+        make.team_vmr(f"room-{i:03}", display_name=f"Room {chr(65 + i)}")
     services.consumer_deactivate(
         actor=personas.regular, consumer=Consumer.objects.get(alias="room-007")
     )
@@ -124,23 +102,17 @@ def test_list_search_status_filter_sort_and_pagination(personas, paid, login, se
     assert [c.alias for c in last.context["page"]] == ["room-010", "room-011"]
 
 
-def test_search_pages_through_results_with_the_total_in_one_query(personas, login, settings):
+def test_search_pages_through_results_with_the_total_in_one_query(personas, make, login, settings):
     """A search fetches its page and its total together (the search runs once, not twice), and
     pages like any list: past the end is the last page, nonsense is the first."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
     settings.PAGE_SIZE = 5
-    company = personas.company
-    company.evaluation_ends_on = __import__("datetime").date(2099, 1, 1)
-    company.save()
+    company = personas.company  # evaluation open: no seat limit in the way
     for i in range(12):
-        services.team_vmr_create(
-            actor=personas.regular, company=company, alias=f"match-{i:03}", display_name="M"
-        )
-    services.team_vmr_create(
-        actor=personas.regular, company=company, alias="other-room", display_name="O"
-    )
+        make.team_vmr(f"match-{i:03}")
+    make.team_vmr("other-room")
     client = login(personas.read_only)
     with CaptureQueriesContext(connection) as ctx:
         page = client.get(url("team_vmr_list", company), {"q": "match", "page": 2}).context["page"]
@@ -161,32 +133,15 @@ def test_search_pages_through_results_with_the_total_in_one_query(personas, logi
 
 @pytest.mark.parametrize("kind", ["user", "team_vmr", "endpoint"])
 def test_list_pages_run_a_constant_number_of_queries(
-    personas, login, kind, django_assert_max_num_queries
+    personas, make, login, kind, django_assert_max_num_queries
 ):
     company = personas.company
-    list_name = {"user": "user_list", "team_vmr": "team_vmr_list", "endpoint": "endpoint_list"}[
-        kind
-    ]
+    list_name = f"{kind}_list"
     client = login(personas.regular)
 
     def add(n: int, start: int) -> None:
         for i in range(start, start + n):
-            if kind == "user":
-                services.user_invite(
-                    actor=personas.regular,
-                    company=company,
-                    email=f"u{i}@x.example",
-                    full_name=f"U {i}",
-                    alias=f"user-{i:04}",
-                )
-            elif kind == "team_vmr":
-                services.team_vmr_create(
-                    actor=personas.regular, company=company, alias=f"room-{i:04}", display_name="R"
-                )
-            else:
-                services.endpoint_create(
-                    actor=personas.regular, company=company, alias=f"endp-{i:04}", display_name="E"
-                )
+            getattr(make, kind)(f"{kind[:4]}-{i:04}")
 
     add(2, 0)
     client.get(url(list_name, company))
@@ -198,21 +153,15 @@ def test_list_pages_run_a_constant_number_of_queries(
     assert response.status_code == 200
 
 
-def test_edit_delete_and_activate_from_the_actions(personas, paid, login):
-    room = services.team_vmr_create(
-        actor=personas.regular,
-        company=paid,
-        alias="edit-room",
-        display_name="Before",
-        host_pin="1111",
-    )
+def test_edit_delete_and_activate_from_the_actions(personas, make, paid_company, login):
+    room = make.team_vmr("edit-room", company=paid_company, display_name="Before", host_pin="1111")
     client = login(personas.regular)
-    listing = client.get(url("team_vmr_list", paid))
-    assert url("consumer_edit", paid, room.public_id).encode() in listing.content
-    assert url("consumer_delete", paid, room.public_id).encode() in listing.content
+    listing = client.get(url("team_vmr_list", paid_company))
+    assert url("consumer_edit", paid_company, room.public_id).encode() in listing.content
+    assert url("consumer_delete", paid_company, room.public_id).encode() in listing.content
 
     response = client.post(
-        url("consumer_edit", paid, room.public_id),
+        url("consumer_edit", paid_company, room.public_id),
         {
             "alias": "edited-room",
             "display_name": "After",
@@ -228,54 +177,44 @@ def test_edit_delete_and_activate_from_the_actions(personas, paid, login):
     assert room.team_vmr.guest_pin == "3333"
 
     services.consumer_deactivate(actor=personas.regular, consumer=room)
-    listing = client.get(url("team_vmr_list", paid))
-    assert url("consumer_activate", paid, room.public_id).encode() in listing.content
-    client.post(url("consumer_activate", paid, room.public_id))
+    listing = client.get(url("team_vmr_list", paid_company))
+    assert url("consumer_activate", paid_company, room.public_id).encode() in listing.content
+    client.post(url("consumer_activate", paid_company, room.public_id))
     room.refresh_from_db()
     assert room.status == ConsumerStatus.ACTIVE
 
-    confirm = client.get(url("consumer_delete", paid, room.public_id))
+    confirm = client.get(url("consumer_delete", paid_company, room.public_id))
     assert b"cannot be undone" in confirm.content and Consumer.objects.filter(pk=room.pk).exists()
-    client.post(url("consumer_delete", paid, room.public_id))
+    client.post(url("consumer_delete", paid_company, room.public_id))
     assert not Consumer.objects.filter(pk=room.pk).exists()
 
 
-def test_activate_without_a_seat_explains_why(personas, paid, login):
-    first = services.endpoint_create(
-        actor=personas.regular, company=paid, alias="ep-first", display_name="E"
-    )
+def test_activate_without_a_seat_explains_why(personas, make, paid_company, login):
+    first = make.endpoint("ep-first", company=paid_company)
     services.consumer_deactivate(actor=personas.regular, consumer=first)
-    services.endpoint_create(
-        actor=personas.regular, company=paid, alias="ep-second", display_name="E"
-    )
+    make.endpoint("ep-second", company=paid_company)
     response = login(personas.regular).post(
-        url("consumer_activate", paid, first.public_id), follow=True
+        url("consumer_activate", paid_company, first.public_id), follow=True
     )
     assert b"all 1 Room seats are in use" in response.content
     first.refresh_from_db()
     assert first.status == ConsumerStatus.INACTIVE
 
 
-def test_read_only_sees_no_actions_and_cannot_post(personas, paid, login):
-    room = services.team_vmr_create(
-        actor=personas.regular, company=paid, alias="ro-room", display_name="R"
-    )
+def test_read_only_sees_no_actions_and_cannot_post(personas, make, paid_company, login):
+    room = make.team_vmr("ro-room", company=paid_company)
     client = login(personas.read_only)
-    listing = client.get(url("team_vmr_list", paid))
+    listing = client.get(url("team_vmr_list", paid_company))
     assert b"Add Team VMR" not in listing.content
     assert "Actions ▾".encode() not in listing.content
-    assert client.post(url("consumer_delete", paid, room.public_id)).status_code == 403
+    assert client.post(url("consumer_delete", paid_company, room.public_id)).status_code == 403
     assert Consumer.objects.filter(pk=room.pk).exists()
 
 
-def test_a_consumer_of_another_company_of_the_same_partner_is_404(personas, paid, login):
-    from portal.models import Company
-
-    sister = Company.objects.create(
-        partner=personas.partner, name="Sister", contact_email="s@s.example"
-    )
-    room = services.team_vmr_create(
-        actor=personas.regular, company=paid, alias="mine-room", display_name="R"
-    )
+def test_a_consumer_of_another_company_of_the_same_partner_is_404(
+    personas, make, paid_company, login
+):
+    sister = add_company(personas.partner, "Sister")
+    room = make.team_vmr("mine-room", company=paid_company)
     client = login(personas.regular)
     assert client.get(url("consumer_edit", sister, room.public_id)).status_code == 404

@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from domains import services
 from domains.models import CallingDomain, DomainStatus, Microsoft365Domain, VerificationMethod
 from domains.names import normalize_domain, root_domain
-from portal.models import Company
+from tests.conftest import add_company
 
 
 @pytest.mark.parametrize(
@@ -146,9 +146,7 @@ def test_a_domain_belongs_to_one_company(personas, other):
 
 
 def test_plain_company_gets_its_default_domain_on_first_use(personas):
-    company = Company.objects.create(
-        partner=personas.partner, name="Fresh", contact_email="f@f.example"
-    )
+    company = add_company(personas.partner, "Fresh")
     default = services.company_default_domain(company=company)
     assert default.name == "fresh.onpexip.com" and default.is_verified
     assert services.company_default_domain(company=company).pk == default.pk

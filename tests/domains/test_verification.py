@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import threading
 from datetime import timedelta
+from functools import partial
 
 import pytest
-import time_machine
 from django.core import mail
-from django.db import connection
-from django.utils import timezone
 
 from domains import dns_lookup as engine
 from domains import services
 from domains.models import CallingDomain, DomainStatus, Microsoft365Domain
-from tests.conftest import requires_postgres
+from tests.conftest import T0, raised, requires_postgres, run_at_once
 
 
 @pytest.fixture
@@ -180,24 +177,22 @@ def test_microsoft365_domains_use_the_same_engine_and_ops_can_mark_them(
     assert Microsoft365Domain.objects.filter(status="verified").count() == 2
 
 
-def test_the_beat_job_checks_due_domains_and_backs_off(personas, dns_server):
-    t0 = timezone.now()
-    with time_machine.travel(t0, tick=False) as clock:
-        young = services.calling_domain_add(
-            actor=personas.regular, company=personas.company, name="young.example"
-        )
-        old = services.calling_domain_add(
-            actor=personas.regular, company=personas.company, name="old.example"
-        )
-        CallingDomain.objects.filter(pk=old.pk).update(created_at=t0 - timedelta(days=10))
-        assert services.calling_domains_check_pending()["checked"] == 2
-        assert services.calling_domains_check_pending()["checked"] == 0, "second run: nothing"
-        clock.move_to(t0 + timedelta(minutes=16))
-        assert services.calling_domains_check_pending()["checked"] == 1  # only the young one
-        clock.move_to(t0 + timedelta(hours=6, minutes=1))
-        dns_server.add_txt("old.example", f"pexip-verification={old.verification_token}")
-        result = services.calling_domains_check_pending()
-        assert result == {"checked": 2, "verified": 1}
+def test_the_beat_job_checks_due_domains_and_backs_off(clock, personas, dns_server):
+    young = services.calling_domain_add(
+        actor=personas.regular, company=personas.company, name="young.example"
+    )
+    old = services.calling_domain_add(
+        actor=personas.regular, company=personas.company, name="old.example"
+    )
+    CallingDomain.objects.filter(pk=old.pk).update(created_at=T0 - timedelta(days=10))
+    assert services.calling_domains_check_pending()["checked"] == 2
+    assert services.calling_domains_check_pending()["checked"] == 0, "second run: nothing"
+    clock.move_to(T0 + timedelta(minutes=16))
+    assert services.calling_domains_check_pending()["checked"] == 1  # only the young one
+    clock.move_to(T0 + timedelta(hours=6, minutes=1))
+    dns_server.add_txt("old.example", f"pexip-verification={old.verification_token}")
+    result = services.calling_domains_check_pending()
+    assert result == {"checked": 2, "verified": 1}
     young.refresh_from_db()
     assert young.status == DomainStatus.PENDING
 
@@ -210,20 +205,8 @@ def test_a_concurrent_double_verify_sends_one_email(personas, dns_server):
     )
     dns_server.add_txt("race.example", f"pexip-verification={domain.verification_token}")
     mail.outbox.clear()
-    barrier = threading.Barrier(4)
-
-    def verify():
-        try:
-            barrier.wait(timeout=10)
-            services.calling_domain_verify(actor=None, calling_domain=domain)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=verify) for _ in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=30)
+    verify = partial(services.calling_domain_verify, actor=None, calling_domain=domain)
+    assert raised(run_at_once(*[verify] * 4, timeout=30)) == []
     domain.refresh_from_db()
     assert domain.status == DomainStatus.VERIFIED
     assert [m.subject for m in mail.outbox].count("Acme A: race.example is verified") == 1

@@ -11,6 +11,9 @@ from consumers.models import Consumer
 from domains import services
 from domains.models import CallingDomain, DomainStatus, InteropConfiguration
 
+# What htmx sends with each of its requests: the one signal for a partial-page answer.
+HX = {"HX-Request": "true"}
+
 
 def durl(name, company, *args):
     return reverse(f"domains:{name}", args=[company.public_id, *args])
@@ -19,6 +22,14 @@ def durl(name, company, *args):
 @pytest.fixture
 def client_regular(personas, login):
     return login(personas.regular)
+
+
+@pytest.fixture
+def pending(personas, dns_server):
+    """example.org, just added to partner A's company: pending verification."""
+    return services.calling_domain_add(
+        actor=personas.regular, company=personas.company, name="example.org"
+    )
 
 
 def test_adding_a_domain_emails_the_dns_requirements(
@@ -84,34 +95,75 @@ def test_verify_then_the_gate_opens(
         client_regular.post(durl("domain_verify", company, domain.public_id))
     response = client_regular.get(durl("domain_detail", company, domain.public_id))
     assert b"status-verified" in response.content
-    status = client_regular.get(durl("domain_status", company, domain.public_id))
-    assert b"Verified" in status.content and b"data-poll-url" not in status.content
+    status = client_regular.get(durl("domain_status", company, domain.public_id), headers=HX)
+    assert b"Verified" in status.content and b"hx-trigger" not in status.content, "polling stops"
 
     client_regular.post(reverse("consumers:user_invite", args=[company.public_id]), invite)
     assert Consumer.objects.get().address == "eve@example.org", "short alias on a hosted domain"
 
 
-def test_the_status_fragment_polls_while_a_check_is_running(personas, client_regular, dns_server):
-    domain = services.calling_domain_add(
-        actor=personas.regular, company=personas.company, name="example.org"
-    )
+def test_the_status_fragment_polls_while_a_check_is_running(personas, client_regular, pending):
     # Verify pressed, the worker has not answered yet (no on_commit execution here).
-    client_regular.post(durl("domain_verify", personas.company, domain.public_id))
-    status = client_regular.get(durl("domain_status", personas.company, domain.public_id))
-    assert b"Checking" in status.content and b"data-poll-url" in status.content
-
-
-def test_dns_check_panel_reports_each_record(personas, client_regular, dns_server):
-    domain = services.calling_domain_add(
-        actor=personas.regular, company=personas.company, name="example.org"
+    client_regular.post(durl("domain_verify", personas.company, pending.public_id))
+    status = client_regular.get(
+        durl("domain_status", personas.company, pending.public_id), headers=HX
     )
+    assert b"Checking" in status.content and b'hx-trigger="every 1.5s"' in status.content
+
+
+def test_verify_from_the_page_answers_with_the_status_panel_that_polls(
+    personas, client_regular, pending
+):
+    verify = durl("domain_verify", personas.company, pending.public_id)
+    panel = client_regular.post(verify, headers=HX)
+    assert panel.content.decode().startswith('<div id="domain-status"')
+    assert b"Checking" in panel.content and b'hx-trigger="every 1.5s"' in panel.content
+    # Without JavaScript: the plain POST, then the page.
+    response = client_regular.post(verify)
+    assert response.status_code == 302
+    assert response["Location"] == durl("domain_detail", personas.company, pending.public_id)
+
+
+@pytest.mark.parametrize(
+    ("name", "redirects"),
+    # The status alone is on the detail page; the DNS panel is that page with the panel filled in.
+    [("domain_status", True), ("domain_dns_check", False)],
+)
+def test_partial_views_answer_htmx_with_the_fragment_and_browsers_with_the_page(
+    personas, client_regular, pending, name, redirects
+):
+    url = durl(name, personas.company, pending.public_id)
+    fragment = client_regular.get(url, headers=HX)
+    assert fragment.status_code == 200 and b"<html" not in fragment.content
+    assert "HX-Request" in fragment["Vary"], "a cache must not answer one with the other"
+    page = client_regular.get(url)
+    assert "HX-Request" in page["Vary"]
+    if redirects:
+        assert page.status_code == 302
+        page = client_regular.get(page["Location"])
+    assert b"<html" in page.content and b"DNS records to publish" in page.content
+
+
+def test_the_detail_page_loads_the_dns_panel_once_shown(personas, client_regular, pending):
+    dns_check = durl("domain_dns_check", personas.company, pending.public_id)
+    page = client_regular.get(durl("domain_detail", personas.company, pending.public_id))
+    assert f'hx-get="{dns_check}" hx-trigger="load"'.encode() in page.content
+    # Without JavaScript the placeholder's link opens the same page with the panel filled in.
+    assert f'<a href="{dns_check}">'.encode() in page.content
+    filled = client_regular.get(dns_check)
+    assert b"badge dns-" in filled.content and b'hx-trigger="load"' not in filled.content
+
+
+def test_dns_check_panel_reports_each_record(personas, client_regular, dns_server, pending):
     dns_server.add_txt(
-        "_pexip-verification.example.org", f"pexip-verification={domain.verification_token}"
+        "_pexip-verification.example.org", f"pexip-verification={pending.verification_token}"
     )
     dns_server.add_srv("_sips._tcp.example.org", 10, 100, 5061, "sip.onpexip.com")
     dns_server.add_srv("_sip._tcp.example.org", 10, 100, 5060, "wrong.example.net")
     dns_server.servfail.add("_h323ls._udp.example.org")
-    panel = client_regular.get(durl("domain_dns_check", personas.company, domain.public_id))
+    panel = client_regular.get(
+        durl("domain_dns_check", personas.company, pending.public_id), headers=HX
+    )
     rows = {
         re.sub(r"\s+", " ", r) for r in re.findall(r"<tr>(.*?)</tr>", panel.content.decode(), re.S)
     }

@@ -67,6 +67,21 @@ def _artifacts_on_failure(request, page):  # type: ignore[no-untyped-def]
             print(f"\nCould not save browser artifacts: {exc}")
 
 
+@pytest.fixture(autouse=True)
+def _no_csp_violations(page):  # type: ignore[no-untyped-def]
+    """Every journey fails on a Content Security Policy violation (Chromium reports them on the
+    console), such as an inline style or script that htmx or a template would add."""
+    violations: list[str] = []
+
+    def record(message):  # type: ignore[no-untyped-def]
+        if "Content Security Policy" in message.text:
+            violations.append(message.text)
+
+    page.on("console", record)
+    yield violations
+    assert violations == [], "CSP violations on the page"
+
+
 @pytest.fixture
 def portal(live_server, settings):  # type: ignore[no-untyped-def]
     """The live portal: links in emails point at it."""

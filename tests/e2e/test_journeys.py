@@ -12,8 +12,11 @@ from django_otp.oath import TOTP
 from playwright.sync_api import Page, expect
 
 from consumers import services as consumer_services
-from consumers.models import Consumer
+from consumers.models import BatchJob, Consumer
+from consumers.services import batch as batches
 from domains.models import CallingDomain
+from handouts import services as handout_services
+from handouts.models import HandoutExport
 from licensing.models import LicenceKind
 from portal.models import Company
 from tests.conftest import add_licence
@@ -117,19 +120,32 @@ def test_verify_a_calling_domain_without_reloading(page: Page, portal, personas,
     page.get_by_label("Domain name").fill("example.org")
     page.get_by_role("button", name="Add domain").click()
     expect(page.get_by_text("Pending verification")).to_be_visible()
+    # The live DNS panel loads once the page is shown: nothing published yet.
+    expect(page.locator("#dns-check tbody tr").first).to_contain_text("Missing")
     domain = CallingDomain.objects.get(name="example.org")
     dns_server.add_txt("example.org", f"pexip-verification={domain.verification_token}")
 
     page.evaluate("window.__stayedOnThePage = true")
-    page.get_by_role("button", name="Verify", exact=True).click()
+    verify = page.get_by_role("button", name="Verify", exact=True)
+    disabled_in_flight = []
+
+    def hold(route):  # type: ignore[no-untyped-def]
+        disabled_in_flight.append(verify.is_disabled())
+        route.continue_()
+
+    page.route("**/verify/", hold)
+    verify.click()
     expect(page.locator("#domain-status").get_by_text("Verified", exact=True)).to_be_visible()
+    assert disabled_in_flight == [True], "one request, with the button disabled meanwhile"
     assert page.evaluate("window.__stayedOnThePage") is True, "no reload happened"
 
     page.goto(company_url(portal, personas.company, "users/invite/"))
     expect(page.get_by_label("Domain").locator("option", has_text="example.org")).to_have_count(1)
 
 
-def test_batch_delete_a_selection_with_the_progress_bar(page: Page, portal, personas):
+def test_batch_delete_a_selection_with_the_progress_bar(page: Page, portal, personas, monkeypatch):
+    # A busy worker: the confirmed batch waits in the queue until the test runs it.
+    monkeypatch.setattr(batches, "enqueue_on_commit", lambda *args: None)
     for i in range(4):
         consumer_services.team_vmr_create(
             actor=personas.regular,
@@ -145,10 +161,55 @@ def test_batch_delete_a_selection_with_the_progress_bar(page: Page, portal, pers
     page.get_by_role("button", name="Preview").click()
     expect(page.locator(".notice")).to_contain_text("2 will be deleted")
     page.get_by_role("button", name="Delete 2 now").click()
-    progress = page.locator("#batch-progress progress")
-    expect(progress).to_have_attribute("value", "2")
+    expect(page.locator("#batch-progress")).to_contain_text("0 of 2 done")
+    page.evaluate("window.__beforeTheBatchRan = true")
+    batches.batch_run(batch_id=BatchJob.objects.get().pk)
+    expect(page.locator("#batch-progress progress")).to_have_attribute("value", "2")
     expect(page.locator("#batch-progress")).to_contain_text("2 succeeded, 0 failed")
+    # Once done, the page reloads by itself: the items table below shows each outcome.
+    expect(page.locator(".badge.outcome-succeeded")).to_have_count(2)
+    assert page.evaluate("window.__beforeTheBatchRan") is None, "the page was reloaded"
     assert set(Consumer.objects.values_list("alias", flat=True)) == {"room-001", "room-003"}
+
+
+def test_delete_a_team_vmr_after_the_confirmation_page(page: Page, portal, personas):
+    consumer_services.team_vmr_create(
+        actor=personas.regular, company=personas.company, alias="all-hands", display_name="All"
+    )
+    sign_in(page, portal, "regular@a.example")
+    page.goto(company_url(portal, personas.company, "team-vmrs/"))
+    page.get_by_label("Actions for all-hands@acme-a.onpexip.com").click()
+    page.get_by_role("menuitem", name="Delete…").click()
+    question = page.get_by_role("heading", name="Delete team VMR all-hands@acme-a.onpexip.com?")
+    expect(question).to_be_visible()
+    expect(page.get_by_text("This cannot be undone.")).to_be_visible()
+    page.get_by_role("button", name="Delete team VMR").click()
+    expect(page.get_by_text("all-hands@acme-a.onpexip.com deleted.")).to_be_visible()
+    assert not Consumer.objects.exists()
+
+
+def test_a_large_company_gets_its_handout_from_the_background(
+    page: Page, portal, personas, monkeypatch, settings, tmp_path
+):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    monkeypatch.setattr(handout_services, "SYNC_LIMIT", 0)
+    # A busy worker: the export waits in the queue until the test runs it.
+    monkeypatch.setattr(handout_services, "enqueue_on_commit", lambda *args: None)
+    consumer_services.team_vmr_create(
+        actor=personas.regular, company=personas.company, alias="all-hands", display_name="All"
+    )
+    sign_in(page, portal, "readonly@a.example")
+    page.goto(company_url(portal, personas.company, "handout/"))
+    page.get_by_role("button", name="Generate").click()
+    expect(page.locator("#export-status")).to_contain_text("Queued")
+    page.evaluate("window.__stayedOnThePage = true")
+    handout_services.handout_export_run(export_id=HandoutExport.objects.get().pk)
+    with page.expect_download() as download_info:
+        page.get_by_role("link", name="Download PDF").click()
+    path = tmp_path / "handout.pdf"
+    download_info.value.save_as(path)
+    assert path.read_bytes().startswith(b"%PDF-")
+    assert page.evaluate("window.__stayedOnThePage") is True, "the status updated in place"
 
 
 def test_download_the_handout_pdf(page: Page, portal, personas, tmp_path):

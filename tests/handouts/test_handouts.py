@@ -9,53 +9,30 @@ import pytest
 from django.urls import reverse
 
 from consumers import services
-from consumers.models import ConsumerStatus
+from consumers.models import Consumer, ConsumerStatus
 from handouts import services as handouts
 from handouts.models import DialInNumber, HandoutExport
+from licensing.models import LicenceKind
 from tests.conftest import add_licence
+
+# What htmx sends with each of its requests: the one signal for a partial-page answer.
+HX = {"HX-Request": "true"}
 
 
 @pytest.fixture
-def company(personas):
+def company(personas, make, foreign_room):
+    """Partner A's company with one consumer of each kind and state, and current and retired
+    dial-in numbers; partner B has a room that no handout of partner A may show."""
     c = personas.company
     add_licence(c)
-    from licensing.models import LicenceKind
-
     add_licence(c, LicenceKind.ROOM, 5)
-    services.user_invite(
-        actor=personas.regular,
-        company=c,
-        email="ann@x.example",
-        full_name="Ann Active",
-        alias="ann.active",
-    )
-    from consumers.models import Consumer
-
+    make.user("ann.active", email="ann@x.example", full_name="Ann Active")
     Consumer.objects.filter(alias="ann.active").update(status=ConsumerStatus.ACTIVE)
-    services.user_invite(
-        actor=personas.regular,
-        company=c,
-        email="ivy@x.example",
-        full_name="Ivy Invited",
-        alias="ivy.invited",
-    )
-    services.team_vmr_create(
-        actor=personas.regular, company=c, alias="all-hands", display_name="All hands"
-    )
-    services.endpoint_create(
-        actor=personas.regular, company=c, alias="boardroom-1", display_name="Boardroom One"
-    )
-    old = services.team_vmr_create(
-        actor=personas.regular, company=c, alias="old-room", display_name="Old room"
-    )
+    make.user("ivy.invited", email="ivy@x.example", full_name="Ivy Invited")
+    make.team_vmr("all-hands", display_name="All hands")
+    make.endpoint("boardroom-1", display_name="Boardroom One")
+    old = make.team_vmr("old-room", display_name="Old room")
     services.consumer_deactivate(actor=personas.regular, consumer=old)
-    add_licence(personas.other_company)
-    services.team_vmr_create(
-        actor=personas.other_manager,
-        company=personas.other_company,
-        alias="their-room",
-        display_name="Their room",
-    )
     DialInNumber.objects.create(country="GB", label="London", number="+44 20 3000 0000")
     DialInNumber.objects.create(country="NO", label="Oslo", number="+47 21 00 00 00")
     DialInNumber.objects.create(country="SE", label="Old", number="+46 8 000 000", is_active=False)
@@ -76,7 +53,9 @@ def pdf_text(pdf: bytes, tmp_path) -> str:
     ).stdout
 
 
-def test_pdf_holds_exactly_the_company_subscriptions_and_current_numbers(company, tmp_path):
+def test_pdf_holds_exactly_the_company_subscriptions_and_current_numbers(
+    company, foreign_room, tmp_path
+):
     pdf = handouts.handout_render_pdf(company=company)
     assert pdf.startswith(b"%PDF-")
     text = pdf_text(pdf, tmp_path)
@@ -93,7 +72,7 @@ def test_pdf_holds_exactly_the_company_subscriptions_and_current_numbers(company
         "Page 1 of 1",
     ):
         assert expected in text, expected
-    for absent in ("their-room", "ivy.invited", "old-room", "+46 8 000 000"):
+    for absent in (foreign_room.alias, "ivy.invited", "old-room", "+46 8 000 000"):
         assert absent not in text, absent
 
 
@@ -106,14 +85,9 @@ def test_not_active_consumers_can_be_marked_and_sections_chosen(company):
     assert "+44 20 3000 0000" in html
 
 
-def test_long_tables_repeat_headers_page_numbers_and_never_split_rows(company, personas, tmp_path):
+def test_long_tables_repeat_headers_page_numbers_and_never_split_rows(company, make, tmp_path):
     for i in range(120):
-        services.team_vmr_create(
-            actor=personas.regular,
-            company=company,
-            alias=f"room-number-{i:03}",
-            display_name=f"Room {i:03}",
-        )
+        make.team_vmr(f"room-number-{i:03}", display_name=f"Room {i:03}")
     text = pdf_text(handouts.handout_render_pdf(company=company, sections=["team_vmrs"]), tmp_path)
     pages = text.split("\f")
     real_pages = [p for p in pages if p.strip()]
@@ -156,10 +130,17 @@ def test_large_companies_get_a_task_and_a_download(
     detail = reverse("handouts:export_detail", args=[company.public_id, export.public_id])
     assert response["Location"] == detail
     page = client.get(detail)
-    assert b"data-poll-url" in page.content and b"Queued" in page.content
+    assert f'hx-get="{detail}" hx-trigger="every 2s"'.encode() in page.content
+    assert b"Queued" in page.content
+    running = client.get(detail, headers=HX)
+    assert running.content.decode().startswith('<section id="export-status"')
+    assert b'hx-trigger="every 2s"' in running.content and "HX-Request" in running["Vary"]
     handouts.handout_export_run(export_id=export.pk)
-    fragment = client.get(detail, {"fragment": "1"})
-    assert b"data-poll-url" not in fragment.content and b"Download PDF" in fragment.content
+    fragment = client.get(detail, headers=HX)
+    assert b"<html" not in fragment.content and b"Download PDF" in fragment.content
+    assert b"hx-trigger" not in fragment.content, "polling stops once the handout is ready"
+    page = client.get(detail)
+    assert b"<html" in page.content and b"Download PDF" in page.content
     download = client.get(
         reverse("handouts:export_download", args=[company.public_id, export.public_id])
     )

@@ -1,25 +1,17 @@
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
-import time_machine
 from django.core import mail
 
-from consumers import services
 from consumers.models import Consumer, ConsumerStatus, InactiveReason
 from licensing import tasks
 from licensing.expiry import licences_expiry_run
 from licensing.models import LicenceKind
-from tests.conftest import add_licence
+from tests.conftest import T0, add_licence
 
-TODAY = date(2027, 3, 10)
-
-
-@pytest.fixture
-def frozen():
-    with time_machine.travel(TODAY, tick=False) as traveller:
-        yield traveller
+TODAY = T0.date()
 
 
 def run_job(django_capture_on_commit_callbacks):
@@ -28,24 +20,17 @@ def run_job(django_capture_on_commit_callbacks):
 
 
 def test_trial_consumers_become_inactive_when_evaluation_closes(
-    frozen, personas, django_capture_on_commit_callbacks
+    clock, personas, make, django_capture_on_commit_callbacks
 ):
     company = personas.company
     company.evaluation_ends_on = TODAY + timedelta(days=2)
     company.save()
-    trial = [
-        services.team_vmr_create(
-            actor=personas.regular, company=company, alias=f"trial-{i:03}", display_name="T"
-        )
-        for i in range(3)
-    ]
+    trial = [make.team_vmr(f"trial-{i:03}") for i in range(3)]
     add_licence(company, LicenceKind.ROOM, 1, starts_on=TODAY, ends_on=TODAY + timedelta(days=300))
-    paid = services.endpoint_create(
-        actor=personas.regular, company=company, alias="paid-ep", display_name="E"
-    )
+    paid = make.endpoint("paid-ep")
     assert all(c.is_trial for c in trial) and not paid.is_trial
 
-    frozen.move_to(TODAY + timedelta(days=3))
+    clock.move_to(TODAY + timedelta(days=3))
     mail.outbox.clear()
     result = run_job(django_capture_on_commit_callbacks)
     assert list(result["trial_deactivated"].values()) == [3]
@@ -74,11 +59,9 @@ def test_trial_consumers_become_inactive_when_evaluation_closes(
 
 
 def test_newest_consumers_beyond_capacity_become_inactive_when_a_licence_ends(
-    frozen, personas, django_capture_on_commit_callbacks
+    clock, make, closed_company, django_capture_on_commit_callbacks
 ):
-    company = personas.company
-    company.evaluation_ends_on = None
-    company.save()
+    company = closed_company
     add_licence(
         company,
         LicenceKind.ENTERPRISE_USER,
@@ -94,13 +77,11 @@ def test_newest_consumers_beyond_capacity_become_inactive_when_a_licence_ends(
         ends_on=TODAY + timedelta(days=365),
     )
     for i in range(5):
-        frozen.shift(timedelta(minutes=1))
-        services.team_vmr_create(
-            actor=personas.regular, company=company, alias=f"room-{i:03}", display_name="R"
-        )
+        clock.shift(timedelta(minutes=1))
+        make.team_vmr(f"room-{i:03}", company=company)
     assert run_job(django_capture_on_commit_callbacks)["over_capacity_deactivated"] == {}
 
-    frozen.move_to(TODAY + timedelta(days=6))
+    clock.move_to(TODAY + timedelta(days=6))
     result = run_job(django_capture_on_commit_callbacks)
     assert list(result["over_capacity_deactivated"].values()) == [3]
     inactive = set(
@@ -114,16 +95,10 @@ def test_newest_consumers_beyond_capacity_become_inactive_when_a_licence_ends(
 
 
 def test_enterprise_wide_is_never_over_capacity(
-    frozen, personas, django_capture_on_commit_callbacks
+    clock, make, closed_company, django_capture_on_commit_callbacks
 ):
-    company = personas.company
-    company.evaluation_ends_on = None
-    company.save()
-    add_licence(company, LicenceKind.ENTERPRISE_WIDE, None)
-    for i in range(4):
-        services.team_vmr_create(
-            actor=personas.regular, company=company, alias=f"wide-{i:03}", display_name="W"
-        )
+    add_licence(closed_company, LicenceKind.ENTERPRISE_WIDE, None)
+    make.team_vmrs(4, prefix="wide", company=closed_company)
     assert run_job(django_capture_on_commit_callbacks)["over_capacity_deactivated"] == {}
     assert not Consumer.objects.filter(status=ConsumerStatus.INACTIVE).exists()
 
@@ -142,7 +117,7 @@ def test_enterprise_wide_is_never_over_capacity(
     ],
 )
 def test_trial_emails_on_their_days(
-    frozen, personas, days_before_end, expected, django_capture_on_commit_callbacks
+    clock, personas, days_before_end, expected, django_capture_on_commit_callbacks
 ):
     company = personas.company
     company.evaluation_ends_on = TODAY + timedelta(days=days_before_end)
@@ -158,7 +133,7 @@ def test_trial_emails_on_their_days(
     assert len([m for m in mail.outbox if "evaluation" in m.subject]) == len(subjects)
 
 
-def test_an_extended_evaluation_gets_its_own_reminders(frozen, personas):
+def test_an_extended_evaluation_gets_its_own_reminders(clock, personas):
     company = personas.company
     company.evaluation_ends_on = TODAY + timedelta(days=20)
     company.save()
@@ -170,7 +145,7 @@ def test_an_extended_evaluation_gets_its_own_reminders(frozen, personas):
     assert len(mail.outbox) == 2
 
 
-def test_a_failed_send_is_not_stamped(frozen, personas, settings):
+def test_a_failed_send_is_not_stamped(clock, personas, settings):
     company = personas.company
     company.evaluation_ends_on = TODAY + timedelta(days=7)
     company.save()

@@ -7,45 +7,28 @@ from django.urls import reverse
 
 from consumers import services
 from licensing.models import LicenceKind
-from tests.conftest import add_licence
+from tests.conftest import add_company, add_licence
 
 
 def rows(response):
     return list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
 
 
-def test_licence_consumers_export_per_company_and_per_partner(personas, login):
+def test_licence_consumers_export_per_company_and_per_partner(personas, make, foreign_room, login):
     company = personas.company
     company.reference = "ACME-1"
     company.save()
     add_licence(company, LicenceKind.ENTERPRISE_USER, 5)
-    room = services.team_vmr_create(
-        actor=personas.regular, company=company, alias="paid-room", display_name="P"
-    )
+    room = make.team_vmr("paid-room")
     services.consumer_update(
         actor=personas.regular, consumer=room, cost_centre="CC-7", description_tag="sales"
     )
-    services.endpoint_create(
-        actor=personas.regular, company=company, alias="trial-ep", display_name="T"
-    )  # no room licence, evaluation open: trial
-    gone = services.team_vmr_create(
-        actor=personas.regular, company=company, alias="gone-room", display_name="G"
-    )
+    make.endpoint("trial-ep")  # no room licence, evaluation open: trial
+    gone = make.team_vmr("gone-room")
     services.consumer_deactivate(actor=personas.regular, consumer=gone)
-    from portal.models import Company
-
-    sister = Company.objects.create(partner=personas.partner, name="Sister", contact_email="s@s.x")
+    sister = add_company(personas.partner, "Sister")
     add_licence(sister, LicenceKind.ENTERPRISE_WIDE, None)
-    services.team_vmr_create(
-        actor=personas.regular, company=sister, alias="wide-room", display_name="W"
-    )
-    add_licence(personas.other_company)
-    services.team_vmr_create(
-        actor=personas.other_manager,
-        company=personas.other_company,
-        alias="theirs-room",
-        display_name="X",
-    )
+    make.team_vmr("wide-room", company=sister)
 
     client = login(personas.read_only)
     per_company = rows(
@@ -72,4 +55,4 @@ def test_licence_consumers_export_per_company_and_per_partner(personas, login):
     addresses = {r["address"]: r for r in everything}
     assert "wide-room@sister.onpexip.com" in addresses
     assert addresses["wide-room@sister.onpexip.com"]["billing"] == "enterprise_wide"
-    assert not any("theirs-room" in a for a in addresses), "never another partner's"
+    assert not any(foreign_room.alias in a for a in addresses), "never another partner's"

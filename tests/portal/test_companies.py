@@ -16,37 +16,19 @@ from licensing.models import LicenceKind
 from portal import services
 from portal.counts_cache import forget_company_counts
 from portal.models import AuditEvent, Company, CompanyState
-from tests.conftest import add_licence
+from tests.conftest import add_company, add_licence
 
 
 def test_company_state_is_derived_from_licences_and_evaluation(personas):
     today = timezone.localdate()
-    open_trial = Company.objects.create(
-        partner=personas.partner,
-        name="Open",
-        contact_email="a@x.example",
-        evaluation_ends_on=today,
-    )
-    closed = Company.objects.create(
-        partner=personas.partner,
-        name="Closed",
-        contact_email="a@x.example",
-        evaluation_ends_on=today - timedelta(days=1),
-    )
-    never = Company.objects.create(
-        partner=personas.partner, name="Never", contact_email="a@x.example"
-    )
-    paid = Company.objects.create(
-        partner=personas.partner, name="Paid", contact_email="a@x.example"
-    )
+    open_trial = add_company(personas.partner, "Open", evaluation_ends_on=today)
+    closed = add_company(personas.partner, "Closed", evaluation_ends_on=today - timedelta(days=1))
+    never = add_company(personas.partner, "Never")
+    paid = add_company(personas.partner, "Paid")
     add_licence(paid, LicenceKind.ROOM, 2)
-    expired = Company.objects.create(
-        partner=personas.partner, name="Expired", contact_email="a@x.example"
-    )
+    expired = add_company(personas.partner, "Expired")
     add_licence(expired, starts_on=today - timedelta(days=30), ends_on=today - timedelta(days=1))
-    future = Company.objects.create(
-        partner=personas.partner, name="Future", contact_email="a@x.example"
-    )
+    future = add_company(personas.partner, "Future")
     add_licence(future, starts_on=today + timedelta(days=1))
 
     expected = {
@@ -92,12 +74,8 @@ def test_company_list_rows_link_to_each_company(personas, login):
 def test_company_list_search_tabs_and_pagination(personas, login, settings):
     settings.PAGE_SIZE = 5
     for i in range(12):
-        Company.objects.create(
-            partner=personas.partner, name=f"Zeta {i:02}", contact_email="z@z.example"
-        )
-    paid = Company.objects.create(
-        partner=personas.partner, name="Paying Customer", contact_email="p@p.example"
-    )
+        add_company(personas.partner, f"Zeta {i:02}")
+    paid = add_company(personas.partner, "Paying Customer")
     add_licence(paid)
     client = login(personas.regular)
     url = reverse("portal:company_list")
@@ -137,9 +115,7 @@ def test_company_list_query_count_is_constant(personas, login):
     first, cached = measure()
     assert first <= 8 and cached == first - 1
     for i in range(30):
-        c = Company.objects.create(
-            partner=personas.partner, name=f"C{i}", contact_email="c@c.example"
-        )
+        c = add_company(personas.partner, f"C{i}")
         add_licence(c)
     assert measure() == (first, cached)
 
@@ -202,12 +178,8 @@ def test_company_form_shows_errors_beside_fields(personas, login):
 
 
 def test_slugs_are_unique_across_partners(personas):
-    a = Company.objects.create(
-        partner=personas.partner, name="Same Name", contact_email="a@a.example"
-    )
-    b = Company.objects.create(
-        partner=personas.other_partner, name="Same Name", contact_email="b@b.example"
-    )
+    a = add_company(personas.partner, "Same Name")
+    b = add_company(personas.other_partner, "Same Name")
     assert a.slug == "same-name" and b.slug == "same-name-2"
 
 
@@ -247,22 +219,13 @@ def test_company_tabs_render_for_every_role(personas, login):
             assert b"Acme A" in response.content
 
 
-def test_deleting_a_company_takes_its_consumers_and_domains(personas, login):
-    from consumers import services as consumer_services
+def test_deleting_a_company_takes_its_consumers_and_domains(personas, make, login):
     from consumers.models import Address, Consumer
     from domains.models import CallingDomain
 
     company = personas.company
-    consumer_services.user_invite(
-        actor=personas.regular,
-        company=company,
-        email="u@x.example",
-        full_name="U",
-        alias="user.one",
-    )
-    consumer_services.endpoint_create(
-        actor=personas.regular, company=company, alias="ep-one1", display_name="E"
-    )
+    make.user("user.one")
+    make.endpoint("ep-one1")
     client = login(personas.regular)
     confirm = client.get(reverse("portal:company_delete", args=[company.public_id]))
     assert b"<li>1 User</li>" in confirm.content

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from datetime import datetime, time, timedelta
 
-import time_machine
 from django.db import connection, transaction
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -17,7 +16,7 @@ from licensing.models import LicenceKind, License
 from portal import services
 from portal.counts_cache import company_counts
 from portal.models import Company
-from tests.conftest import add_licence
+from tests.conftest import add_company, add_licence
 
 
 def tabs(client, **params) -> dict[str, int]:
@@ -91,21 +90,15 @@ def test_a_company_or_licence_moved_to_another_partner_changes_both_lists(person
     assert tabs(client)["paid"] == mine_before["paid"] + 1
 
 
-def test_tab_counts_change_at_midnight_with_nothing_saved(personas, login):
+def test_tab_counts_change_at_midnight_with_nothing_saved(clock, personas, login):
     """A minute before midnight an evaluation ending today is open; a minute after, closed."""
     today = timezone.localdate()
-    before_midnight = timezone.make_aware(datetime.combine(today, time(23, 59)))
-    Company.objects.create(
-        partner=personas.partner,
-        name="Ends today",
-        contact_email="e@x.example",
-        evaluation_ends_on=today,
-    )
+    add_company(personas.partner, "Ends today", evaluation_ends_on=today)
     client = login(personas.regular)
-    with time_machine.travel(before_midnight, tick=False) as traveller:
-        before = tabs(client)
-        traveller.shift(timedelta(minutes=2))
-        assert moved(before, tabs(client)) == {"trial_open": -1, "trial_closed": 1}
+    clock.move_to(timezone.make_aware(datetime.combine(today, time(23, 59))))
+    before = tabs(client)
+    clock.shift(timedelta(minutes=2))
+    assert moved(before, tabs(client)) == {"trial_open": -1, "trial_closed": 1}
 
 
 def test_the_list_counts_once_per_change_and_a_search_always_counts(personas, login):
@@ -130,7 +123,7 @@ def test_counts_stored_while_a_change_commits_are_dropped_when_it_commits(
 ):
     partner, today = personas.partner, timezone.localdate()
     with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
-        Company.objects.create(partner=partner, name="In flight", contact_email="f@x.example")
+        add_company(partner, "In flight")
         # A view that counted before the change was visible to it stores what it saw ...
         company_counts(partner.public_id, today, lambda: {"all": -1})
     # ... under a token that the commit dropped.
@@ -143,7 +136,7 @@ def test_counts_stored_late_by_a_slow_view_are_not_served(personas):
     partner, today = personas.partner, timezone.localdate()
 
     def slow_count() -> dict[str, int]:
-        Company.objects.create(partner=partner, name="Meanwhile", contact_email="m@x.example")
+        add_company(partner, "Meanwhile")
         assert company_counts(partner.public_id, today, lambda: {"all": 2}) == {"all": 2}
         return {"all": 1}  # what the slow view saw before the change
 

@@ -7,12 +7,11 @@ import uuid
 import pytest
 
 from consumers.models import Address, Consumer
-from tests.consumers.test_batch import make_rooms
 
 
 @pytest.fixture
-def rooms(personas):
-    return make_rooms(personas, 4)
+def rooms(make):
+    return make.team_vmrs(4)
 
 
 def test_integers(rooms):
