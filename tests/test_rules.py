@@ -207,11 +207,9 @@ def test_the_dns_panel_and_verify_agree(personas, dns_server):
 
 
 @pytest.fixture
-def full_company(personas):
+def full_company(personas, closed_company):
     """One Enterprise User seat, taken; Evaluation Mode closed."""
-    company = personas.company
-    company.evaluation_ends_on = None
-    company.save()
+    company = closed_company
     add_licence(company, LicenceKind.ENTERPRISE_USER, 1)
     consumer_services.team_vmr_create(
         actor=personas.regular, company=company, alias="seat-taker", display_name="Taker"
@@ -279,10 +277,10 @@ def test_seat_allocation_makes_trials_the_same_on_every_path(personas, login, fu
     assert invited.is_trial
 
 
-def test_users_and_team_vmrs_share_enterprise_seats_and_endpoints_use_rooms(personas):
-    company = personas.company
-    company.evaluation_ends_on = None
-    company.save()
+def test_users_and_team_vmrs_share_enterprise_seats_and_endpoints_use_rooms(
+    personas, closed_company
+):
+    company = closed_company
     add_licence(company, LicenceKind.ENTERPRISE_USER, 1)
     add_licence(company, LicenceKind.ROOM, 1)
     consumer_services.team_vmr_create(
