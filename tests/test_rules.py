@@ -47,6 +47,17 @@ def hosted_domain(company: Company, name: str, status: str = DomainStatus.VERIFI
     )
 
 
+def reactivation_preview(personas, company: Company, consumer: Consumer):
+    """The batch tool's preview of reactivating one Team VMR."""
+    return batch_preview(
+        actor=personas.regular,
+        company=company,
+        kind=ConsumerKind.TEAM_VMR,
+        action="reactivate",
+        consumer_ids=[str(consumer.public_id)],
+    )
+
+
 def invite_form(client, company, **fields):
     data = {"full_name": "Ann One", "email": "ann@x.example", "alias": SHORT, **fields}
     data.setdefault("domain", company.service_domain)
@@ -60,15 +71,13 @@ def csv_plan(company, line: str) -> bulk.BulkPlan:
 # --- the alias rules, and "is the address on a hosted domain" -----------------------------------
 
 
-def test_alias_rule_on_the_service_domain_is_the_same_on_every_path(personas, login):
+def test_alias_rule_on_the_service_domain_is_the_same_on_every_path(personas, login, make):
     company = personas.company
     client = login(personas.regular)
     response = invite_form(client, company)
     assert b"at least 6 characters" in response.content, "web form"
     with pytest.raises(ValidationError, match="at least 6 characters"):
-        consumer_services.user_invite(
-            actor=personas.regular, company=company, email="a@x.example", full_name="A", alias=SHORT
-        )
+        make.user(SHORT, company=company)
     plan = csv_plan(company, f"Ann One,ann@x.example,{SHORT}")
     assert "at least 6 characters" in plan.rows[0].errors[0], "CSV import"
     assert not Consumer.objects.exists()
@@ -108,11 +117,9 @@ def test_a_plainly_created_consumer_on_the_service_domain_keeps_the_minimum_on_e
     assert consumer.alias == "long-enough"
 
 
-def test_team_vmr_pins_are_validated_before_anything_is_written(personas):
+def test_team_vmr_pins_are_validated_before_anything_is_written(personas, make):
     """Regression: consumer_update saved the consumer before it checked the PINs."""
-    vmr = consumer_services.team_vmr_create(
-        actor=personas.regular, company=personas.company, alias="room-one", display_name="Room"
-    )
+    vmr = make.team_vmr("room-one", company=personas.company, display_name="Room")
     with CaptureQueriesContext(connection) as queries, pytest.raises(ValidationError, match="PIN"):
         consumer_services.consumer_update(
             actor=personas.regular, consumer=vmr, alias="room-renamed", host_pin="12"
@@ -126,21 +133,14 @@ def test_team_vmr_pins_are_validated_before_anything_is_written(personas):
 # --- a calling domain must be verified before anything uses it ----------------------------------
 
 
-def test_an_unverified_domain_is_refused_on_every_path(personas, login):
+def test_an_unverified_domain_is_refused_on_every_path(personas, login, make):
     company = personas.company
     pending = hosted_domain(company, "pending.example", status=DomainStatus.PENDING)
     client = login(personas.regular)
     response = invite_form(client, company, alias="ann.one", domain="pending.example")
     assert response.status_code == 200 and not Consumer.objects.exists(), "not offered in the form"
     with pytest.raises(ValidationError, match="not verified yet"):
-        consumer_services.user_invite(
-            actor=personas.regular,
-            company=company,
-            email="a@x.example",
-            full_name="A",
-            alias="ann.one",
-            domain="pending.example",
-        )
+        make.user("ann.one", domain="pending.example")
     plan = csv_plan(company, "Ann One,ann@x.example,ann.one,pending.example")
     assert "not verified yet" in plan.rows[0].errors[0], "CSV import"
     with pytest.raises(ValidationError, match="not verified yet"):
@@ -207,13 +207,11 @@ def test_the_dns_panel_and_verify_agree(personas, dns_server):
 
 
 @pytest.fixture
-def full_company(personas, closed_company):
+def full_company(personas, closed_company, make):
     """One Enterprise User seat, taken; Evaluation Mode closed."""
     company = closed_company
     add_licence(company, LicenceKind.ENTERPRISE_USER, 1)
-    consumer_services.team_vmr_create(
-        actor=personas.regular, company=company, alias="seat-taker", display_name="Taker"
-    )
+    make.team_vmr("seat-taker", company=company, display_name="Taker")
     sleeper = Consumer.objects.create(
         company=company,
         kind=ConsumerKind.TEAM_VMR,
@@ -224,33 +222,21 @@ def full_company(personas, closed_company):
     return company, sleeper
 
 
-def test_seat_allocation_refuses_the_same_on_every_path(personas, login, full_company):
+def test_seat_allocation_refuses_the_same_on_every_path(personas, login, make, full_company):
     company, sleeper = full_company
     form = login(personas.regular).get(reverse("consumers:user_invite", args=[company.public_id]))
     assert b"Cannot add: all 1 Enterprise User seats are in use" in form.content
     with pytest.raises(ValidationError, match="Cannot add"):
-        consumer_services.user_invite(
-            actor=personas.regular,
-            company=company,
-            email="a@x.example",
-            full_name="A",
-            alias="ann.one",
-        )
+        make.user("ann.one", company=company)
     plan = csv_plan(company, "Ann One,ann@x.example,ann.one")
     assert "need 1 Enterprise User seats but only 0 are free" in plan.problems[0]
-    batch = batch_preview(
-        actor=personas.regular,
-        company=company,
-        kind=ConsumerKind.TEAM_VMR,
-        action="reactivate",
-        consumer_ids=[str(sleeper.public_id)],
-    )
+    batch = reactivation_preview(personas, company, sleeper)
     assert batch.items.get().message == "no licence seat left for 1 of 1"
     with pytest.raises(ValidationError, match="Cannot add"):
         consumer_services.consumer_activate(actor=personas.regular, consumer=sleeper)
 
 
-def test_seat_allocation_makes_trials_the_same_on_every_path(personas, login, full_company):
+def test_seat_allocation_makes_trials_the_same_on_every_path(personas, login, make, full_company):
     company, sleeper = full_company
     company.evaluation_ends_on = timezone.localdate()  # open, its last day
     company.save()
@@ -258,42 +244,21 @@ def test_seat_allocation_makes_trials_the_same_on_every_path(personas, login, fu
     assert b"Trial until" in form.content
     plan = csv_plan(company, "Ann One,ann@x.example,ann.one")
     assert plan.ok and plan.trial_count == 1
-    batch = batch_preview(
-        actor=personas.regular,
-        company=company,
-        kind=ConsumerKind.TEAM_VMR,
-        action="reactivate",
-        consumer_ids=[str(sleeper.public_id)],
-    )
+    batch = reactivation_preview(personas, company, sleeper)
     assert batch.items.get().message.startswith("will be reactivated as a trial until")
     assert consumer_services.consumer_activate(actor=personas.regular, consumer=sleeper).is_trial
-    invited = consumer_services.user_invite(
-        actor=personas.regular,
-        company=company,
-        email="a@x.example",
-        full_name="A",
-        alias="ann.one",
-    )
-    assert invited.is_trial
+    assert make.user("ann.one").is_trial
 
 
 def test_users_and_team_vmrs_share_enterprise_seats_and_endpoints_use_rooms(
-    personas, closed_company
+    personas, make, closed_company
 ):
     company = closed_company
     add_licence(company, LicenceKind.ENTERPRISE_USER, 1)
     add_licence(company, LicenceKind.ROOM, 1)
-    consumer_services.team_vmr_create(
-        actor=personas.regular, company=company, alias="room-one", display_name="R"
-    )
+    make.team_vmr("room-one", company=company, display_name="R")
     with pytest.raises(ValidationError, match="Enterprise User seats are in use"):
-        consumer_services.user_invite(
-            actor=personas.regular,
-            company=company,
-            email="a@x.example",
-            full_name="A",
-            alias="ann.one",
-        )
+        make.user("ann.one", company=company)
     endpoint = consumer_services.endpoint_create(
         actor=personas.regular, company=company, alias="screen-one", display_name="E"
     )
@@ -357,15 +322,9 @@ def test_a_licence_period_is_active_the_same_in_python_and_sql(personas, starts,
     assert (state == CompanyState.PAID) is active
 
 
-def test_the_invitation_schedule_is_the_same_for_one_invitation_and_in_sql(personas):
+def test_the_invitation_schedule_is_the_same_for_one_invitation_and_in_sql(personas, make):
     sent = datetime(2027, 1, 4, 9, 0, tzinfo=UTC)
-    consumer_services.user_invite(
-        actor=personas.regular,
-        company=personas.company,
-        email="a@x.example",
-        full_name="A",
-        alias="ann.one",
-    )
+    make.user("ann.one", company=personas.company)
     invitation = Invitation.objects.get()
     Invitation.objects.filter(pk=invitation.pk).update(sent_at=sent)
     invitation.refresh_from_db()
