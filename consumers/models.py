@@ -132,9 +132,6 @@ class Consumer(models.Model):
             return None
         return personal_vmr_address(self.alias, self.domain)
 
-    def addresses(self) -> list[str]:
-        return [address for address, _purpose in address_rows(self.alias, self.domain, self.kind)]
-
     @property
     def holds_seat(self) -> bool:
         """Whether this consumer takes a licence seat (so deleting it frees one)."""

@@ -8,8 +8,6 @@ import uuid
 from django.db import models
 from django.utils import timezone
 
-from .names import is_service_domain
-
 
 class DomainStatus(models.TextChoices):
     PENDING = "pending", "Pending verification"
@@ -92,11 +90,6 @@ class CallingDomain(VerifiableDomain):
             and not self.is_verified
             and (self.last_checked_at is None or self.last_checked_at < requested)
         )
-
-    @property
-    def is_hosted(self) -> bool:
-        """The customer's own domain (not one of the service's shared domains)."""
-        return not is_service_domain(self.name)
 
 
 class Microsoft365Domain(VerifiableDomain):

@@ -23,10 +23,5 @@ class ConfigFormat(_Choice):
     regex = "json|cisco|poly"
 
 
-class ExportFormat(_Choice):
-    regex = "html|pdf|csv"
-
-
 register_converter(QrFormat, "qrfmt")
 register_converter(ConfigFormat, "configfmt")
-register_converter(ExportFormat, "exportfmt")
