@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
+from . import services
 from .models import AuditEvent, Company, Partner, PartnerMembership
 
 
@@ -62,6 +63,16 @@ class CompanyAdmin(admin.ModelAdmin):
     @admin.display(ordering="state_code", description="State")
     def state_label(self, obj: Company) -> str:
         return obj.get_state_display()
+
+    def get_actions(self, request):  # type: ignore[no-untyped-def]
+        # No "delete selected": a company goes with everything in it, one at a time, through
+        # the service that audits it.
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
+    def delete_model(self, request, obj):  # type: ignore[no-untyped-def]
+        services.company_delete(actor=request.user, company=obj)
 
 
 @admin.register(AuditEvent)
