@@ -13,10 +13,10 @@ from portal.access import Actor, ensure_can_write
 from portal.audit import audit_record
 
 from ..addresses import normalize_alias_for
-from ..models import Consumer, ConsumerKind, EndpointSettings, TeamVmrSettings
+from ..models import Consumer, ConsumerKind, EndpointSettings, TeamVmrSettings, address_rows
 from .common import clean_text
 from .kind_settings import DEVICE_FIELDS, clean_device, clean_pins
-from .reservation import reserve_addresses
+from .reservation import ensure_addresses_free, reserve_addresses
 
 TEXT_FIELDS = {"display_name": 200, "cost_centre": 100, "description_tag": 100}
 CONSUMER_FIELDS = {"alias", *TEXT_FIELDS}
@@ -39,8 +39,11 @@ def _allowed_fields(consumer: Consumer, fields: dict[str, Any]) -> None:
 def _cleaned(consumer: Consumer, fields: dict[str, Any]) -> dict[str, Any]:
     """Every changed field, validated, as {name: new value} (PINs as one "pins" pair)."""
     cleaned: dict[str, Any] = {}
-    if "alias" in fields:
-        cleaned["alias"] = normalize_alias_for(fields["alias"], domain=consumer.domain)
+    if "alias" in fields and str(fields["alias"]).strip().lower() != consumer.alias:
+        # Only a new alias is checked: an address kept as it is stays valid.
+        alias = normalize_alias_for(fields["alias"], domain=consumer.domain)
+        ensure_addresses_free(address_rows(alias, consumer.domain, consumer.kind), exclude=consumer)
+        cleaned["alias"] = alias
     for name, max_length in TEXT_FIELDS.items():
         if name in fields:
             cleaned[name] = clean_text(fields[name], field=name, max_length=max_length)
@@ -67,9 +70,10 @@ def consumer_update(*, actor: Actor, consumer: Consumer, **fields: Any) -> Consu
     changed = _cleaned(consumer, fields)
     for name in CONSUMER_FIELDS & set(changed):
         setattr(consumer, name, changed[name])
-    consumer.save()
     if "alias" in changed:
+        # Before the consumer row: the address table has the last word when two edits race.
         reserve_addresses(consumer)
+    consumer.save()
     if "pins" in changed:
         host_pin, guest_pin = changed["pins"]
         TeamVmrSettings.objects.update_or_create(
