@@ -17,9 +17,9 @@ def any_of_sql(column: str, values: Sequence[Any], vendor: str) -> tuple[str, li
     """SQL and parameters for `column` being one of `values`. Integers and UUIDs go as one
     array literal (they need no quoting, and psycopg's element-by-element array quoting was a
     tenth of a 10,000-item batch delete); other values as a list psycopg adapts."""
+    if not values:
+        raise EmptyResultSet  # matches nothing (an empty array would have no element type)
     if vendor != "postgresql":
-        if not values:
-            raise EmptyResultSet
         return f"{column} IN ({', '.join(['%s'] * len(values))})", list(values)
     if all(type(v) is int for v in values):
         return f"{column} = ANY(%s::bigint[])", ["{" + ",".join(map(str, values)) + "}"]
