@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import OuterRef, QuerySet
 from django.utils import timezone
 
-from licensing.models import LicenceKind, License
-from licensing.seats import billed_licence_kind
+from licensing.models import License
+from licensing.seats import ENTERPRISE, billed_licence_kind, capacity_sql
 from portal.models import Company, Partner
 
 from .models import BatchJob, CallRecord, Consumer, ConsumerStatus, seat_family
@@ -32,7 +32,7 @@ def _billing(row: dict[str, object]) -> str:
         return ""
     if row["is_trial"]:
         return "trial"
-    return billed_licence_kind(seat_family(str(row["kind"])), unlimited=bool(row["has_wide"]))
+    return billed_licence_kind(seat_family(str(row["kind"])), unlimited=bool(row["unlimited"]))
 
 
 def licence_consumer_rows(*, partner: Partner, company: Company | None) -> Iterator[list[object]]:
@@ -40,12 +40,11 @@ def licence_consumer_rows(*, partner: Partner, company: Company | None) -> Itera
     qs: QuerySet[Consumer] = Consumer.objects.filter(company__partner=partner)
     if company is not None:
         qs = qs.filter(company=company)
-    wide = Exists(
-        License.objects.active_on(timezone.localdate()).filter(
-            company=OuterRef("company_id"), kind=LicenceKind.ENTERPRISE_WIDE
-        )
+    licences = License.objects.active_on(timezone.localdate()).filter(
+        company=OuterRef("company_id")
     )
-    rows = qs.annotate(has_wide=wide).order_by("company__name", "company_id", "kind", "alias")
+    _seats, unlimited = capacity_sql(ENTERPRISE, licences)
+    rows = qs.annotate(unlimited=unlimited).order_by("company__name", "company_id", "kind", "alias")
     for c in rows.values(
         "company__name",
         "company__reference",
@@ -54,7 +53,7 @@ def licence_consumer_rows(*, partner: Partner, company: Company | None) -> Itera
         "domain",
         "status",
         "is_trial",
-        "has_wide",
+        "unlimited",
         "cost_centre",
         "description_tag",
     ).iterator(chunk_size=5000):

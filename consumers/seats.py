@@ -14,16 +14,17 @@ from datetime import date
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Count, Exists, F, IntegerField, OuterRef, Q, Subquery, Sum
+from django.db.models import Count, F, IntegerField, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from licensing.models import LicenceKind, License
+from licensing.models import License
 from licensing.seats import (
     FAMILY_LICENCE_KINDS,
     SeatAllocation,
     Seats,
     capacity_of,
+    capacity_sql,
     seats_allocate,
 )
 from licensing.selectors import company_seats
@@ -92,7 +93,8 @@ def release_trials(*, today: date) -> dict[str, int]:
     trials = Consumer.objects.in_seat_statuses().filter(is_trial=True)
     closed = trials.exclude(evaluation_open_q(today, prefix="company__"))
     result = {}
-    for company_id in list(closed.values_list("company_id", flat=True).distinct()):
+    # order_by(): without it the model's ordering makes DISTINCT run per consumer.
+    for company_id in list(closed.order_by().values_list("company_id", flat=True).distinct()):
         with transaction.atomic():
             company = Company.objects.select_for_update().select_related("partner")
             company = company.get(pk=company_id)
@@ -114,23 +116,21 @@ def _over_capacity_companies(today: date) -> list[int]:
     """Ids of companies whose seat-holding consumers exceed today's capacity, in one query."""
     active = License.objects.active_on(today).filter(company=OuterRef("pk"))
     conditions, companies = Q(), Company.objects.all()
-    for family, licence_kinds in FAMILY_LICENCE_KINDS.items():
+    for family in FAMILY_LICENCE_KINDS:
         holding = Consumer.objects.holding_seats().filter(
             company=OuterRef("pk"), kind__in=family_kinds(family)
         )
         used = holding.values("company").annotate(n=Count("id")).values("n")
-        capacity = active.filter(kind__in=licence_kinds).values("company")
-        capacity = capacity.annotate(n=Sum("quantity")).values("n")
+        capacity, unlimited = capacity_sql(family, active)
         companies = companies.annotate(
             **{
                 f"{family}_used": Coalesce(Subquery(used, output_field=IntegerField()), 0),
-                f"{family}_capacity": Coalesce(Subquery(capacity, output_field=IntegerField()), 0),
+                f"{family}_capacity": capacity,
             }
         )
         over = Q(**{f"{family}_used__gt": F(f"{family}_capacity")})
-        if LicenceKind.ENTERPRISE_WIDE in licence_kinds:  # its seats can be unlimited
-            wide = Exists(active.filter(kind=LicenceKind.ENTERPRISE_WIDE))
-            companies = companies.annotate(**{f"{family}_unlimited": wide})
+        if unlimited is not None:
+            companies = companies.annotate(**{f"{family}_unlimited": unlimited})
             over &= Q(**{f"{family}_unlimited": False})
         conditions |= over
     return list(companies.filter(conditions).values_list("id", flat=True))

@@ -13,6 +13,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
+from django.db.models import Exists, Expression, IntegerField, QuerySet, Subquery, Sum
+from django.db.models.functions import Coalesce
+
 from portal.models import Company
 
 from .models import LicenceKind, License
@@ -38,6 +41,18 @@ def capacity_of(licences: Iterable[License], family: str) -> int | None:
     if any(lic.kind == LicenceKind.ENTERPRISE_WIDE for lic in relevant):
         return None
     return sum(lic.quantity or 0 for lic in relevant)
+
+
+def capacity_sql(family: str, licences: QuerySet[License]) -> tuple[Expression, Expression | None]:
+    """`capacity_of` in SQL, for queries over many companies: `licences` are one company's
+    active licences (filtered on an OuterRef). Returns (the seats the quantities add up to,
+    whether the family is unlimited; None for a family no licence makes unlimited)."""
+    kinds = FAMILY_LICENCE_KINDS[family]
+    quantities = licences.filter(kind__in=kinds).values("company").annotate(n=Sum("quantity"))
+    seats = Coalesce(Subquery(quantities.values("n"), output_field=IntegerField()), 0)
+    if LicenceKind.ENTERPRISE_WIDE not in kinds:
+        return seats, None
+    return seats, Exists(licences.filter(kind=LicenceKind.ENTERPRISE_WIDE))
 
 
 def billed_licence_kind(family: str, *, unlimited: bool) -> str:
@@ -120,6 +135,12 @@ class SeatAllocation:
             )
         if self.trial:
             return f"Trial until {self.trial_until:%Y-%m-%d} (Evaluation Mode)."
+        return self.refusal
+
+    @property
+    def refusal(self) -> str:
+        """Why those beyond the free seats are refused (Evaluation Mode closed)."""
+        seats = self.seats
         if seats.capacity:
             why = f"all {seats.capacity} {seats.label} seats are in use"
         else:
