@@ -56,9 +56,11 @@ def _mark_verified(domain: VerifiableDomain, *, actor: Actor, method: str) -> No
     UPDATE, so the audit event and the email happen once, on the transition only."""
     now = timezone.now()
     if isinstance(domain, CallingDomain):
-        method_fields = {"verification_method": method}
+        method_fields: dict[str, object] = {"verification_method": method}
+        audit = {"method": method}
     else:
         method_fields = {"verified_by_ops": method == VERIFIED_BY_OPS}
+        audit = {"by_ops": method == VERIFIED_BY_OPS}
     won = (
         type(domain)
         .objects.filter(pk=domain.pk, status=DomainStatus.PENDING)
@@ -72,7 +74,7 @@ def _mark_verified(domain: VerifiableDomain, *, actor: Actor, method: str) -> No
     )
     if not won:
         return
-    audit_record(actor, f"{domain.audit_name}.verified", domain, data={"method": method})
+    audit_record(actor, f"{domain.audit_name}.verified", domain, data=audit)
     if isinstance(domain, CallingDomain):
         enqueue_on_commit("domains.tasks.calling_domain_verified_email_send", domain.pk)
     company_id = domain.company_id
