@@ -273,7 +273,7 @@ def database_url_for_subprocess() -> str:
 
 
 @pytest.fixture
-def celery_worker_process(transactional_db, tmp_path, worker_id):
+def celery_worker_process(transactional_db, tmp_path):
     """A real Celery worker process on the Redis broker, with a queue of this test's own
     (xdist workers share one Redis, and would otherwise take each other's tasks)."""
     import subprocess
@@ -285,6 +285,7 @@ def celery_worker_process(transactional_db, tmp_path, worker_id):
 
     requires_postgres()
     broker = redis_url()
+    worker_id = os.environ.get("PYTEST_XDIST_WORKER", "main")  # also without pytest-xdist
     queue = f"test-{worker_id}-{uuid.uuid4().hex[:8]}"
     log = tmp_path / "worker.log"
 

@@ -117,6 +117,35 @@ def test_a_plainly_created_consumer_on_the_service_domain_keeps_the_minimum_on_e
     assert consumer.alias == "long-enough"
 
 
+def test_an_address_kept_as_it_is_is_not_checked_again(personas, login):
+    """A consumer made outside the services with an alias that the rules now refuse can still
+    be edited: only a new alias is checked."""
+    company = personas.company
+    consumer = Consumer.objects.create(
+        company=company, kind=ConsumerKind.TEAM_VMR, alias="bob", domain=company.service_domain
+    )
+    response = login(personas.regular).post(
+        reverse("consumers:consumer_edit", args=[company.public_id, consumer.public_id]),
+        {"alias": "bob", "display_name": "Bob's room"},
+    )
+    assert response.status_code == 302
+    assert Consumer.objects.get(pk=consumer.pk).display_name == "Bob's room"
+
+
+def test_renaming_to_a_taken_address_is_a_message_not_a_server_error(personas, login, make):
+    first = make.team_vmr("room-one")
+    second = make.team_vmr("room-two")
+    with pytest.raises(ValidationError, match="already taken"):
+        consumer_services.consumer_update(actor=personas.regular, consumer=second, alias="room-one")
+    company = personas.company
+    response = login(personas.regular).post(
+        reverse("consumers:consumer_edit", args=[company.public_id, second.public_id]),
+        {"alias": "room-one", "display_name": "R"},
+    )
+    assert response.status_code == 200 and b"already taken" in response.content
+    assert {first.alias, Consumer.objects.get(pk=second.pk).alias} == {"room-one", "room-two"}
+
+
 def test_team_vmr_pins_are_validated_before_anything_is_written(personas, make):
     """Regression: consumer_update saved the consumer before it checked the PINs."""
     vmr = make.team_vmr("room-one", company=personas.company, display_name="Room")
@@ -234,6 +263,37 @@ def test_seat_allocation_refuses_the_same_on_every_path(personas, login, make, f
     assert batch.items.get().message == "no licence seat left for 1 of 1"
     with pytest.raises(ValidationError, match="Cannot add"):
         consumer_services.consumer_activate(actor=personas.regular, consumer=sleeper)
+
+
+def test_seat_allocation_in_a_batch_run_matches_its_preview(personas, make, closed_company):
+    """Two free seats, three inactive consumers of the family: the run reactivates the first
+    two and refuses the third with the refusal, as the preview said."""
+    company = closed_company
+    add_licence(company, LicenceKind.ENTERPRISE_USER, 2)
+    sleepers = [
+        Consumer.objects.create(
+            company=company,
+            kind=ConsumerKind.TEAM_VMR,
+            alias=f"sleeping-{i}",
+            domain=company.service_domain,
+            status=ConsumerStatus.INACTIVE,
+        )
+        for i in range(3)
+    ]
+    batch = batch_preview(
+        actor=personas.regular,
+        company=company,
+        kind=ConsumerKind.TEAM_VMR,
+        action="reactivate",
+        consumer_ids=[str(c.public_id) for c in sleepers],
+    )
+    planned = [item.will_run for item in batch.items.order_by("position")]
+    assert planned == [True, True, False]
+    activated, failures = consumer_services.consumers_activate(
+        actor=personas.regular, company=company, consumer_ids=[c.pk for c in sleepers]
+    )
+    assert [c.pk in activated for c in sleepers] == planned
+    assert failures[sleepers[2].pk].startswith("Cannot add: all 2 Enterprise User seats")
 
 
 def test_seat_allocation_makes_trials_the_same_on_every_path(personas, login, make, full_company):

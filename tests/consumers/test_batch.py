@@ -345,3 +345,14 @@ def test_a_real_worker_runs_the_batch(personas, celery_worker_process):
         message="the worker finishes the batch",
     )
     assert not Consumer.objects.filter(kind="team_vmr").exists()
+
+
+def test_a_selection_with_nothing_ticked_is_a_form_error(personas, login):
+    client = login(personas.regular)
+    response = client.post(
+        burl("batch_new", personas.company),
+        {"kind": "team_vmr", "source": "selection", "action": "delete"},
+    )
+    assert response.status_code == 200
+    assert b"Select at least one consumer." in response.content
+    assert not BatchJob.objects.exists()

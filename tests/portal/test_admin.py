@@ -31,3 +31,21 @@ def test_company_admin_shows_state(personas, login):
     add_licence(personas.company)
     response = login(personas.ops).get(reverse("admin:portal_company_changelist"))
     assert b"Paid" in response.content and b"Trial (Closed)" in response.content
+
+
+def test_ops_delete_a_company_in_admin_through_the_service(personas, login, make):
+    """Admin's delete goes through company_delete (audited), and there is no bulk delete."""
+    from portal.models import AuditEvent, Company
+
+    make.team_vmr("room-one")
+    client = login(personas.ops)
+    company = personas.company
+    listing = client.get(reverse("admin:portal_company_changelist"))
+    assert b"delete_selected" not in listing.content
+    response = client.post(
+        reverse("admin:portal_company_delete", args=[company.pk]), {"post": "yes"}
+    )
+    assert response.status_code == 302
+    assert not Company.objects.filter(pk=company.pk).exists()
+    event = AuditEvent.objects.get(action="company.delete")
+    assert (event.actor, event.partner) == (personas.ops, personas.partner)
