@@ -34,6 +34,7 @@ class CallingDomainAdmin(admin.ModelAdmin):
         "check_requested_at",
         "last_error",
         "created_at",
+        "expiry_warned_at",
     ]
     actions = ["verify_now"]
 

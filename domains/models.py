@@ -4,9 +4,15 @@ from __future__ import annotations
 
 import secrets
 import uuid
+from datetime import datetime, timedelta
 
 from django.db import models
 from django.utils import timezone
+
+# A pending claim of a calling domain that is not verified within CLAIM_LIFETIME of being added
+# is removed; its company is warned CLAIM_WARNING_NOTICE before (at 23 days).
+CLAIM_LIFETIME = timedelta(days=30)
+CLAIM_WARNING_NOTICE = timedelta(days=7)
 
 
 class DomainStatus(models.TextChoices):
@@ -57,22 +63,59 @@ class VerifiableDomain(models.Model):
         return is_verified_status(self.status)
 
 
+class CallingDomainQuerySet(models.QuerySet["CallingDomain"]):
+    def claims_expired(self, now: datetime) -> CallingDomainQuerySet:
+        """Pending claims older than CLAIM_LIFETIME: due for removal."""
+        return self.filter(status=DomainStatus.PENDING, created_at__lte=now - CLAIM_LIFETIME)
+
+    def claims_warning_due(self, now: datetime) -> CallingDomainQuerySet:
+        """Pending claims within CLAIM_WARNING_NOTICE of their expiry, not warned yet. Expired
+        ones are not warned: they are removed (a warning would name a date already past)."""
+        return self.filter(
+            status=DomainStatus.PENDING,
+            created_at__lte=now - (CLAIM_LIFETIME - CLAIM_WARNING_NOTICE),
+            created_at__gt=now - CLAIM_LIFETIME,
+            expiry_warned_at__isnull=True,
+        )
+
+
 class CallingDomain(VerifiableDomain):
+    """A company's claim of a domain name, pending until the company proves it owns it.
+
+    The Microsoft 365 model: several companies may hold the same name pending (each at most
+    once); the first to prove it gets it, and a *verified* name belongs to one company only
+    (the partial unique constraint below, which also settles two verifications racing). A
+    claim not verified within CLAIM_LIFETIME is removed (domains.services.claims)."""
+
     audit_name = "calling_domain"
 
     company = models.ForeignKey(
         "portal.Company", on_delete=models.CASCADE, related_name="calling_domains"
     )
-    # Lower-case IDNA (A-label) form. Unique: a domain belongs to one company at most.
-    name = models.CharField(max_length=253, unique=True)
+    # Lower-case IDNA (A-label) form (domains.names.normalize_domain).
+    name = models.CharField(max_length=253)
     verification_method = models.CharField(  # noqa: DJ001 - None while pending (contract)
         max_length=32, choices=VerificationMethod.choices, null=True, blank=True
     )
     # Set when someone presses Verify; the page shows "Checking…" until a check is newer.
     check_requested_at = models.DateTimeField(null=True, blank=True)
+    # Stamped by the job that sends the expiry warning, in the transaction that sends it.
+    expiry_warned_at = models.DateTimeField(null=True, blank=True)
+
+    objects = CallingDomainQuerySet.as_manager()
 
     class Meta:
         ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["company", "name"], name="calling_domain_unique_per_company"
+            ),
+            models.UniqueConstraint(
+                fields=["name"],
+                condition=models.Q(status="verified"),
+                name="calling_domain_verified_name_unique",
+            ),
+        ]
         indexes = [
             models.Index(fields=["company", "status"]),
             models.Index(
@@ -80,7 +123,17 @@ class CallingDomain(VerifiableDomain):
                 name="calling_domain_pending_idx",
                 condition=models.Q(status="pending"),
             ),
+            models.Index(
+                fields=["created_at"],
+                name="calling_domain_claims_idx",
+                condition=models.Q(status="pending"),
+            ),
         ]
+
+    @property
+    def claim_expires_at(self) -> datetime | None:
+        """When an unverified claim is removed (None once verified)."""
+        return None if self.is_verified else self.created_at + CLAIM_LIFETIME
 
     @property
     def checking(self) -> bool:

@@ -35,7 +35,10 @@ def calling_domain_verify(domain_id: int) -> str | None:
     domain = _domain(domain_id)
     if domain is None:
         return None
-    return services.calling_domain_verify(actor=None, calling_domain=domain).status
+    try:
+        return services.calling_domain_verify(actor=None, calling_domain=domain).status
+    except CallingDomain.DoesNotExist:  # deleted (or expired) while it was being checked
+        return None
 
 
 @shared_task(bind=True, max_retries=EMAIL_RETRIES)
@@ -57,3 +60,8 @@ def calling_domain_verified_email_send(self: Any, domain_id: int) -> None:
 @shared_task
 def calling_domains_check_pending() -> dict[str, int]:
     return services.calling_domains_check_pending()
+
+
+@shared_task
+def calling_domain_claims_expire() -> dict[str, int]:
+    return services.calling_domain_claims_expire()

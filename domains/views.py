@@ -16,7 +16,7 @@ from portal.web import act, submit
 
 from . import records, selectors, services
 from .forms import CallingDomainForm, InteropForm, Microsoft365DomainForm
-from .models import CallingDomain
+from .models import CLAIM_LIFETIME, CallingDomain
 
 
 def _page(request: HttpRequest, template: str, company: Company, **context: object) -> HttpResponse:
@@ -25,6 +25,7 @@ def _page(request: HttpRequest, template: str, company: Company, **context: obje
         "company": company,
         "tab": "domains",
         "txt_prefix": settings.DOMAIN_VERIFICATION_PREFIX,
+        "claim_lifetime_days": CLAIM_LIFETIME.days,
         **context,
     }
     return render(request, f"domains/{template}.html", context)

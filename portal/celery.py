@@ -21,6 +21,10 @@ PERIODIC_JOBS: dict[str, tuple[str, object]] = {
         "domains.tasks.calling_domains_check_pending",
         crontab(minute="*/15"),
     ),
+    "calling-domain-claims-expiry": (
+        "domains.tasks.calling_domain_claims_expire",
+        crontab(minute=40),
+    ),
     "call-history-retention": (
         "consumers.tasks.call_history_retention_run",
         crontab(hour=1, minute=30),

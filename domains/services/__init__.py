@@ -9,6 +9,7 @@ from .calling_domains import (
     calling_domain_dns_email_resend,
     validate_new_calling_domain,
 )
+from .claims import calling_domain_claims_expire
 from .gate import calling_domain_for_address, company_default_domain, ensure_verified
 from .interop import interop_configuration_create, interop_configuration_delete
 from .microsoft365 import microsoft365_domain_add, microsoft365_domain_delete
@@ -25,6 +26,7 @@ from .verification import (
 __all__ = [
     "auto_verification",
     "calling_domain_add",
+    "calling_domain_claims_expire",
     "calling_domain_delete",
     "calling_domain_dns_email_resend",
     "calling_domain_for_address",

@@ -15,7 +15,11 @@ from portal.models import Company
 from ..models import CallingDomain, DomainStatus
 from ..names import is_public_suffix, is_service_domain, is_subdomain, normalize_domain
 from .gate import company_default_domain
-from .verification import auto_verification
+from .verification import (
+    auto_verification,
+    verified_elsewhere_message,
+    verified_for_another_company,
+)
 
 
 def validate_new_calling_domain(*, company: Company, value: str) -> str:
@@ -37,11 +41,12 @@ def validate_new_calling_domain(*, company: Company, value: str) -> str:
         raise ValidationError(
             {"name": f"{name} is a public suffix: enter a domain registered under it."}
         )
-    existing = CallingDomain.objects.filter(name=name).first()
-    if existing is not None:
-        if existing.company_id == company.pk:
-            raise ValidationError({"name": f"{name} is already one of this company's domains."})
-        raise ValidationError({"name": f"{name} is already hosted by another customer."})
+    if CallingDomain.objects.filter(company=company, name=name).exists():
+        raise ValidationError({"name": f"{name} is already one of this company's domains."})
+    # Another company's pending claim does not stop this one (nor is it mentioned): the first
+    # to publish its TXT record gets the name.
+    if verified_for_another_company(company=company, name=name):
+        raise ValidationError({"name": verified_elsewhere_message(name)})
     return name
 
 
@@ -62,8 +67,11 @@ def calling_domain_add(*, actor: Actor, company: Company, name: str) -> CallingD
                     verification_method=method,
                     verified_at=timezone.now() if method else None,
                 )
-        except IntegrityError:  # the same name added at the same moment elsewhere
-            raise ValidationError({"name": f"{name} is already hosted by a customer."}) from None
+        except IntegrityError:
+            # Added at the same moment by this company, or verified at once for another one:
+            # the rules, asked again, now see the row that won.
+            validate_new_calling_domain(company=company, value=name)
+            raise ValidationError({"name": f"{name} could not be added: try again."}) from None
     audit_record(
         actor,
         "calling_domain.add",

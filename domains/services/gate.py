@@ -16,7 +16,7 @@ from ..names import normalize_domain
 def company_default_domain(*, company: Company) -> CallingDomain:
     """The company's service subdomain `<slug>.<SERVICE_DOMAIN>`, created verified on first use."""
     name = company.service_domain
-    domain = CallingDomain.objects.filter(name=name).first()
+    domain = CallingDomain.objects.filter(name=name, status=DomainStatus.VERIFIED).first()
     if domain is None:
         try:
             with transaction.atomic():
@@ -28,7 +28,7 @@ def company_default_domain(*, company: Company) -> CallingDomain:
                     verified_at=timezone.now(),
                 )
         except IntegrityError:  # created concurrently
-            domain = CallingDomain.objects.get(name=name)
+            domain = CallingDomain.objects.get(name=name, status=DomainStatus.VERIFIED)
     if domain.company_id != company.pk:
         raise ValidationError(f"The service domain {name} belongs to another company.")
     return domain

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -28,6 +28,22 @@ from ..names import is_service_domain, root_domain
 VERIFIED_BY_OPS = "operations"
 
 
+def verified_for_another_company(*, company: Company, name: str) -> bool:
+    """A verified calling domain belongs to one company: the first to prove it. Another
+    company's pending claim of the name never counts (and is never revealed). The partial
+    unique constraint `calling_domain_verified_name_unique` holds this against races."""
+    return (
+        CallingDomain.objects.filter(name=name, status=DomainStatus.VERIFIED)
+        .exclude(company=company)
+        .exists()
+    )
+
+
+def verified_elsewhere_message(name: str) -> str:
+    """Names no company: says only that the name is taken."""
+    return f"{name} is already verified for another customer of the service."
+
+
 def auto_verification(*, company: Company, name: str) -> str | None:
     """The one place that decides whether a domain is verified without a TXT record.
 
@@ -35,7 +51,10 @@ def auto_verification(*, company: Company, name: str) -> str | None:
     - a domain this company verified as a Microsoft 365 domain: `microsoft365`;
     - a subdomain of a root domain this company verified (as a calling domain or a Microsoft
       365 domain): `parent_domain`. Never the other way round, never another company's.
+    None, whatever the company verified, for a name another company has verified.
     """
+    if verified_for_another_company(company=company, name=name):
+        return None
     if is_service_domain(name):
         return VerificationMethod.SERVICE_DOMAIN
     verified_m365 = Microsoft365Domain.objects.filter(company=company, status=DomainStatus.VERIFIED)
@@ -53,7 +72,10 @@ def auto_verification(*, company: Company, name: str) -> str | None:
 
 def _mark_verified(domain: VerifiableDomain, *, actor: Actor, method: str) -> None:
     """The one pending → verified transition. Only one concurrent verifier wins the conditional
-    UPDATE, so the audit event and the email happen once, on the transition only."""
+    UPDATE, so the audit event and the email happen once, on the transition only. Another
+    company's claim of the same name verified by a concurrent transaction makes the UPDATE
+    fail on the verified-name constraint (PostgreSQL waits for that transaction to commit):
+    the name is theirs, and this claim records why it stays pending."""
     now = timezone.now()
     if isinstance(domain, CallingDomain):
         method_fields: dict[str, object] = {"verification_method": method}
@@ -61,17 +83,22 @@ def _mark_verified(domain: VerifiableDomain, *, actor: Actor, method: str) -> No
     else:
         method_fields = {"verified_by_ops": method == VERIFIED_BY_OPS}
         audit = {"by_ops": method == VERIFIED_BY_OPS}
-    won = (
-        type(domain)
-        .objects.filter(pk=domain.pk, status=DomainStatus.PENDING)
-        .update(
-            status=DomainStatus.VERIFIED,
-            verified_at=now,
-            last_checked_at=now,
-            last_error="",
-            **method_fields,
-        )
-    )
+    try:
+        with transaction.atomic():
+            won = (
+                type(domain)
+                .objects.filter(pk=domain.pk, status=DomainStatus.PENDING)
+                .update(
+                    status=DomainStatus.VERIFIED,
+                    verified_at=now,
+                    last_checked_at=now,
+                    last_error="",
+                    **method_fields,
+                )
+            )
+    except IntegrityError:
+        _record_failure(domain, verified_elsewhere_message(domain.name))
+        return
     if not won:
         return
     audit_record(actor, f"{domain.audit_name}.verified", domain, data=audit)
@@ -97,11 +124,17 @@ def _record_failure(domain: VerifiableDomain, reason: str) -> None:
 
 def calling_domain_verify(*, actor: Actor, calling_domain: CallingDomain) -> CallingDomain:
     """Check DNS now. Verified stays verified; a transient DNS failure changes nothing but the
-    recorded error. `actor` None: the system (the periodic check, a verified parent)."""
+    recorded error; a name another company verified first is not verified, TXT record or not.
+    `actor` None: the system (the periodic check, a verified parent). Raises DoesNotExist when
+    the claim is gone (deleted, or expired meanwhile)."""
     if actor is not None:
         ensure_can_write(actor, calling_domain.company.partner)
     domain = CallingDomain.objects.select_related("company").get(pk=calling_domain.pk)
     if domain.is_verified:
+        return domain
+    if verified_for_another_company(company=domain.company, name=domain.name):
+        _record_failure(domain, verified_elsewhere_message(domain.name))
+        domain.refresh_from_db()
         return domain
     method = auto_verification(company=domain.company, name=domain.name)
     # Outside any transaction: a slow DNS answer must not hold a database lock.
@@ -205,7 +238,10 @@ def calling_domains_check_pending(*, now: datetime | None = None) -> dict[str, i
         seen = Q(last_checked_at=last_checked) if last_checked else Q(last_checked_at__isnull=True)
         if not CallingDomain.objects.filter(seen, pk=pk).update(last_checked_at=now):
             continue
-        domain = calling_domain_verify(actor=None, calling_domain=CallingDomain(pk=pk))
+        try:
+            domain = calling_domain_verify(actor=None, calling_domain=CallingDomain(pk=pk))
+        except CallingDomain.DoesNotExist:  # deleted or expired meanwhile
+            continue
         counts["checked"] += 1
         counts["verified"] += int(domain.is_verified)
     return counts

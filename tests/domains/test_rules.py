@@ -21,6 +21,15 @@ from tests.conftest import add_company
         ("MÜNCHEN.de", "xn--mnchen-3ya.de"),
         ("xn--bcher-kva.example", "xn--bcher-kva.example"),
         ("a-b.c-d.example.co.uk", "a-b.c-d.example.co.uk"),
+        # UTS #46 mapping of the whole name: full-width letters and dots, ideographic stops
+        ("ｅｘａｍｐｌｅ．com", "example.com"),
+        ("ＥＸＡＭＰＬＥ．ＣＯＭ．", "example.com"),
+        ("video。example.org", "video.example.org"),
+        ("ｂüｃｈｅｒ．example", "xn--bcher-kva.example"),
+        ("XN--BCHER-KVA.example", "xn--bcher-kva.example"),
+        ("straße.de", "xn--strae-oqa.de"),  # IDNA 2008: ß is kept, not mapped to ss
+        ("123.example", "123.example"),  # a numeric label is fine below the top level
+        ("1a.example", "1a.example"),
     ],
 )
 def test_names_are_normalised(value, expected):
@@ -42,12 +51,77 @@ def test_names_are_normalised(value, expected):
         ("user@example.org", "syntax"),
         ("exa mple.org", "syntax"),
         (("a" * 60 + ".") * 5 + "org", "length"),
+        ("example.org:5061", "syntax"),
+        ("exa\tmple.org", "syntax"),
+        # IP literals, IPv4 (and what resolvers read as IPv4) and IPv6, bracketed or not
+        ("1.2.3.4", "ip_address"),
+        ("1.2.3.4.", "ip_address"),
+        ("１．２．３．４", "ip_address"),
+        ("127.1", "ip_address"),
+        ("0x7f.0.0.1", "ip_address"),
+        ("999.999.999.999", "ip_address"),
+        ("[1.2.3.4]", "ip_address"),
+        ("::1", "ip_address"),
+        ("[::1]", "ip_address"),
+        ("2001:db8::1", "ip_address"),
+        ("[2001:DB8::1]", "ip_address"),
+        ("example.123", "numeric_tld"),
+        # IDNA 2008: A-labels are decoded, and must be valid and canonical
+        ("xn--a.com", "idna"),
+        ("xn--.com", "idna"),
+        ("xn--abc-.com", "idna"),
+        ("xn---bbk.com", "idna"),
+        ("ab--cd.example", "idna"),
+        ("a\u200db.example", "idna"),
+        ("\u0661\u0662a.example", "idna"),  # bidi rule
     ],
 )
 def test_bad_names_are_refused(value, code):
     with pytest.raises(ValidationError) as info:
         normalize_domain(value)
     assert info.value.code == code
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("1.2.3.4", "1.2.3.4 is an IP address: enter a domain name, like example.com."),
+        ("[::1]", "[::1] is an IP address: enter a domain name, like example.com."),
+        ("xn--a.com", "xn--a.com is not a valid domain name ("),
+        ("under_score.example", "under_score is not a valid part of a domain name"),
+        ("example.org:5061", "Enter only the domain name, like example.com"),
+        ("example.123", "example.123 is not a domain name: its last part cannot be a number"),
+    ],
+)
+def test_refusals_say_what_is_wrong(value, message):
+    with pytest.raises(ValidationError) as info:
+        normalize_domain(value)
+    assert info.value.messages[0].startswith(message)
+
+
+def test_every_path_reads_domains_the_same_way(personas):
+    """Calling domains, Microsoft 365 domains and the domain of a new address all go through
+    normalize_domain: the same name is accepted (mapped) or refused everywhere."""
+    company, actor = personas.company, personas.regular
+    for bad in ("1.2.3.4", "[::1]", "xn--a.com"):
+        for path in (
+            lambda v: services.calling_domain_add(actor=actor, company=company, name=v),
+            lambda v: services.microsoft365_domain_add(actor=actor, company=company, name=v),
+            lambda v: services.calling_domain_for_address(company=company, name=v),
+        ):
+            with pytest.raises(ValidationError):
+                path(bad)
+    assert not CallingDomain.objects.exclude(name=company.service_domain).exists()
+    assert not Microsoft365Domain.objects.exists()
+    added = services.calling_domain_add(actor=actor, company=company, name="ｅｘａｍｐｌｅ．com")
+    assert added.name == "example.com"
+    m365 = services.microsoft365_domain_add(
+        actor=actor, company=company, name="ｅｘａｍｐｌｅ．com"
+    )
+    assert m365.name == "example.com"
+    CallingDomain.objects.filter(pk=added.pk).update(status=DomainStatus.VERIFIED)
+    gate = services.calling_domain_for_address(company=company, name="ＥＸＡＭＰＬＥ．com")
+    assert gate.pk == added.pk
 
 
 @pytest.mark.parametrize(
@@ -133,16 +207,25 @@ def test_domains_that_cannot_be_added(personas, name, message):
         services.calling_domain_add(actor=personas.regular, company=personas.company, name=name)
 
 
-def test_a_domain_belongs_to_one_company(personas, other):
-    services.calling_domain_add(actor=personas.other_manager, company=other, name="shared.example")
-    with pytest.raises(ValidationError, match="another customer"):
-        services.calling_domain_add(
-            actor=personas.regular, company=personas.company, name="SHARED.example."
-        )
+def test_a_verified_domain_belongs_to_one_company(personas, other):
+    """The database holds it: pending claims of one name may be many (one per company), a
+    verified one only one."""
     from django.db import IntegrityError, transaction
 
+    services.calling_domain_add(actor=personas.other_manager, company=other, name="shared.example")
+    mine = services.calling_domain_add(
+        actor=personas.regular, company=personas.company, name="SHARED.example."
+    )
+    assert mine.name == "shared.example" and mine.status == DomainStatus.PENDING
+    with pytest.raises(ValidationError, match="already one of this company's domains"):
+        services.calling_domain_add(
+            actor=personas.regular, company=personas.company, name="shared.example"
+        )
     with pytest.raises(IntegrityError), transaction.atomic():
         CallingDomain.objects.create(company=personas.company, name="shared.example")
+    CallingDomain.objects.filter(company=other).update(status=DomainStatus.VERIFIED)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        CallingDomain.objects.filter(pk=mine.pk).update(status=DomainStatus.VERIFIED)
 
 
 def test_plain_company_gets_its_default_domain_on_first_use(personas):
