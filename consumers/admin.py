@@ -56,6 +56,13 @@ class ConsumerAdmin(admin.ModelAdmin):
     def delete_model(self, request, obj):  # type: ignore[no-untyped-def]
         services.consumer_delete(actor=request.user, consumer=obj)
 
+    def get_actions(self, request):  # type: ignore[no-untyped-def]
+        # No "delete selected": it would delete without the service's audit; the portal's
+        # batch tool deletes many through it.
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
 
 class ReadOnlyAdmin(admin.ModelAdmin):
     """Rows that only the portal's services write: ops may look, not add."""
@@ -85,15 +92,54 @@ class InvitationAdmin(ReadOnlyAdmin):
 
 
 @admin.register(TeamVmrSettings)
-class TeamVmrSettingsAdmin(admin.ModelAdmin):
+class TeamVmrSettingsAdmin(ReadOnlyAdmin):
+    """PINs are changed through the consumer's edit (consumer_update checks them)."""
+
     list_display = ["consumer"]
     search_fields = ["consumer__alias"]
     raw_id_fields = ["consumer"]
 
+    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
 
 @admin.register(EndpointSettings)
-class EndpointSettingsAdmin(admin.ModelAdmin):
+class EndpointSettingsAdmin(ReadOnlyAdmin):
+    """Shows no credentials: the SIP password is the device's secret and the provisioning nonce
+    makes its provisioning URL. Ops rotate them through the services (audited), never by typing
+    one in; the usage model changes on the portal's page, which handles the call history."""
+
     list_display = ["consumer", "usage_model", "device_make", "device_model"]
     list_filter = ["usage_model"]
     search_fields = ["consumer__alias", "serial_number"]
-    raw_id_fields = ["consumer", "personal_user"]
+    list_select_related = ["consumer"]
+    fields = [
+        "consumer",
+        "usage_model",
+        "personal_user",
+        "device_make",
+        "device_model",
+        "serial_number",
+    ]
+    readonly_fields = fields
+    actions = ["regenerate_sip_password", "rotate_provisioning_url"]
+
+    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False  # deleted with its consumer
+
+    @admin.action(description="Generate a new SIP password (the device must be updated)")
+    def regenerate_sip_password(self, request, queryset):  # type: ignore[no-untyped-def]
+        for endpoint in queryset.select_related("consumer__company__partner"):
+            services.endpoint_regenerate_sip_password(
+                actor=request.user, consumer=endpoint.consumer
+            )
+        messages.success(request, "New SIP passwords generated.")
+
+    @admin.action(description="Create a new provisioning URL (the old one stops working)")
+    def rotate_provisioning_url(self, request, queryset):  # type: ignore[no-untyped-def]
+        for endpoint in queryset.select_related("consumer__company__partner"):
+            services.endpoint_rotate_provisioning(actor=request.user, consumer=endpoint.consumer)
+        messages.success(request, "New provisioning URLs created.")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hmac
 import json
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
 from django.contrib import messages
@@ -17,9 +17,10 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from portal.access import get_company, partner_view
 from portal.csvexport import csv_response
+from portal.errors import RETRY_AFTER_SECONDS
 from portal.models import Company
 from portal.ratelimit import client_ip, rate_limited
-from portal.web import act, paginate, querystring_without, submit
+from portal.web import act, paginate, query_day, querystring_without, submit
 
 from . import exports, provisioning, selectors
 from .forms import UsageModelForm
@@ -179,13 +180,9 @@ def endpoint_config(
     return response
 
 
-def _parse_day(value: str | None) -> datetime | None:
-    """A `YYYY-MM-DD` day as the start of that day in the current time zone, else None."""
-    if not value:
-        return None
-    try:
-        day = datetime.strptime(value, "%Y-%m-%d").date()
-    except ValueError:
+def _day_start(day: date | None) -> datetime | None:
+    """The start of `day` in the current time zone."""
+    if day is None:
         return None
     return datetime.combine(day, time.min, tzinfo=timezone.get_current_timezone())
 
@@ -193,8 +190,9 @@ def _parse_day(value: str | None) -> datetime | None:
 @partner_view()
 def endpoint_calls(request: HttpRequest, company_id: str, consumer_id: str) -> HttpResponse:
     company, consumer = _endpoint(request, company_id, consumer_id)
-    since, until_day = _parse_day(request.GET.get("from")), _parse_day(request.GET.get("to"))
-    until = until_day + timedelta(days=1) if until_day else None
+    since_day, until_day = query_day(request, "from"), query_day(request, "to")
+    since = _day_start(since_day)
+    until = _day_start(until_day + timedelta(days=1) if until_day else None)
     calls = selectors.call_history(consumer=consumer, since=since, until=until)
     if request.GET.get("export") == "csv":
         return csv_response(
@@ -210,8 +208,8 @@ def endpoint_calls(request: HttpRequest, company_id: str, consumer_id: str) -> H
             "tab": "endpoints",
             "consumer": consumer,
             "page": paginate(request, calls, per_page=50),
-            "since": since.date() if since else None,
-            "until": until_day.date() if until_day else None,
+            "since": since_day,
+            "until": until_day,
             "qs_page": querystring_without(request, "page"),
             "qs_export": querystring_without(request, "page", "export"),
         },
@@ -222,7 +220,10 @@ def endpoint_calls(request: HttpRequest, company_id: str, consumer_id: str) -> H
 
 
 def _too_many_requests() -> HttpResponse:
-    return HttpResponse("Too many requests\n", status=429, content_type="text/plain")
+    """Devices read plain text; they are told when to try again."""
+    response = HttpResponse("Too many requests\n", status=429, content_type="text/plain")
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
 
 
 @require_http_methods(["GET"])
@@ -243,12 +244,16 @@ def endpoint_provision(request: HttpRequest, token: str, config_format: str) -> 
 @require_http_methods(["POST"])
 def call_records_ingest(request: HttpRequest) -> HttpResponse:
     expected = settings.CALL_RECORDS_INGEST_TOKEN
-    presented = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
-    if not expected or not hmac.compare_digest(expected.encode(), presented.encode()):
+    scheme, _, presented = request.headers.get("Authorization", "").partition(" ")
+    if (
+        not expected
+        or scheme.lower() != "bearer"
+        or not hmac.compare_digest(expected.encode(), presented.strip().encode())
+    ):
         return JsonResponse({"error": "invalid or missing service token"}, status=401)
     try:
         payload = json.loads(request.body or b"null")
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, RecursionError):  # RecursionError: nested too deeply to read
         return JsonResponse({"error": "the body is not JSON"}, status=400)
     records = payload.get("records") if isinstance(payload, dict) else None
     try:

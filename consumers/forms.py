@@ -130,8 +130,6 @@ class BulkInviteForm(forms.Form):
         cleaned = super().clean()
         upload = cleaned.get("file")
         if upload:
-            if upload.size > self.MAX_BYTES:
-                raise forms.ValidationError("The file is larger than 2 MB.")
             cleaned["text"] = _upload_text(
                 upload, max_bytes=self.MAX_BYTES, hint=" (save it as CSV UTF-8)"
             )
@@ -142,10 +140,16 @@ class BulkInviteForm(forms.Form):
 
 def _upload_text(upload: object, *, max_bytes: int, hint: str) -> str:
     """An uploaded text file's content; Excel's "CSV UTF-8" byte-order mark is dropped."""
+    content = upload.read(max_bytes + 1)  # type: ignore[attr-defined]
+    if len(content) > max_bytes:
+        raise forms.ValidationError(f"The file is larger than {max_bytes // 2**20} MB.")
     try:
-        return upload.read(max_bytes + 1)[:max_bytes].decode("utf-8-sig")  # type: ignore[attr-defined]
+        text = content.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise forms.ValidationError(f"The file is not UTF-8 text{hint}.") from None
+    if "\x00" in text:  # a spreadsheet or UTF-16 file, not CSV text
+        raise forms.ValidationError(f"The file is not a text file: it holds NUL bytes{hint}.")
+    return text
 
 
 class UsageModelForm(forms.Form):

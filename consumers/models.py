@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import secrets
 import uuid
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.db import models
@@ -26,6 +26,19 @@ INVITE_PURGE_AFTER = timedelta(days=60)
 # An invitation whose first send never succeeded (broker or SMTP down) is picked up by the
 # hourly job after this grace period, so nothing is lost.
 INVITE_UNSENT_GRACE = timedelta(minutes=15)
+
+
+# A call record starts between these (the ingest refuses others, the calls page shows no
+# others): earlier or later cannot be a real call, and a time near year 1 or 9999 cannot even be
+# shown in every time zone. A platform's clock may run a little ahead; a day is plenty.
+CALL_EARLIEST_START = datetime(2000, 1, 1, tzinfo=UTC)
+CALL_START_AHEAD = timedelta(days=1)
+CALL_MAX_DURATION = timedelta(days=7)
+
+
+def call_start_bounds(now: datetime) -> tuple[datetime, datetime]:
+    """(earliest, latest) start of a call record, at `now`."""
+    return CALL_EARLIEST_START, now + CALL_START_AHEAD
 
 
 def new_sip_password() -> str:
@@ -176,6 +189,13 @@ class Address(models.Model):
         return self.address
 
 
+def _purge_due_q(now: datetime) -> Q:
+    """InvitationQuerySet.purge_due as a condition (Invitation.purge_at for one invitation)."""
+    cutoff = now - INVITE_PURGE_AFTER
+    sent_before = Q(sent_at__lte=cutoff) | Q(sent_at__isnull=True, created_at__lte=cutoff)
+    return sent_before & Q(accepted_at__isnull=True)
+
+
 class InvitationQuerySet(models.QuerySet):
     """The invitation schedule in SQL, for the jobs (Invitation.next_resend_at is the same
     schedule for one invitation)."""
@@ -184,17 +204,17 @@ class InvitationQuerySet(models.QuerySet):
         return self.filter(accepted_at__isnull=True, consumer__status=ConsumerStatus.INVITED)
 
     def resend_due(self, now: datetime) -> InvitationQuerySet:
-        """Due for a re-send at 10 or 30 days, or never sent (after a grace period)."""
+        """Due for a re-send at 10 or 30 days, or never sent (after a grace period); never one
+        that is due for the purge (after downtime, both can be due at once: the invitee would
+        get a link that dies with the purge minutes later)."""
         first = Q(first_reminder_at__isnull=True, sent_at__lte=now - INVITE_FIRST_RESEND)
         second = Q(second_reminder_at__isnull=True, sent_at__lte=now - INVITE_SECOND_RESEND)
         unsent = Q(sent_at__isnull=True, created_at__lte=now - INVITE_UNSENT_GRACE)
-        return self.filter(first | second | unsent)
+        return self.filter(first | second | unsent).exclude(_purge_due_q(now))
 
     def purge_due(self, now: datetime) -> InvitationQuerySet:
         """Unanswered 60 days after they were sent (or created, if never sent)."""
-        cutoff = now - INVITE_PURGE_AFTER
-        sent_before = Q(sent_at__lte=cutoff) | Q(sent_at__isnull=True, created_at__lte=cutoff)
-        return self.filter(sent_before, accepted_at__isnull=True)
+        return self.filter(_purge_due_q(now))
 
 
 class Invitation(models.Model):
@@ -296,6 +316,13 @@ class CallDirection(models.TextChoices):
     OUTBOUND = "out", "Outgoing"
 
 
+class CallRecordQuerySet(models.QuerySet):
+    def plausible(self, *, now: datetime) -> CallRecordQuerySet:
+        """Records whose start is within call_start_bounds."""
+        earliest, latest = call_start_bounds(now)
+        return self.filter(started_at__gte=earliest, started_at__lte=latest)
+
+
 class CallRecord(models.Model):
     """An endpoint's call. Older than 3 months: anonymised in place (Shared endpoints) or
     deleted (Personal endpoints) by the nightly retention job."""
@@ -310,6 +337,8 @@ class CallRecord(models.Model):
     remote_ip = models.GenericIPAddressField(null=True, blank=True)
     anonymized_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    objects = CallRecordQuerySet.as_manager()
 
     class Meta:
         indexes = [

@@ -7,8 +7,10 @@ from datetime import datetime
 
 from django.db.models import Count, Q, QuerySet
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 
 from portal.models import Company
+from portal.web import clean_query
 
 from .models import (
     BatchItem,
@@ -63,7 +65,8 @@ def consumer_list(
     pending_only: bool = False,
 ) -> QuerySet[Consumer]:
     qs = Consumer.objects.filter(company=company, kind=kind).select_related(KIND_RELATED[kind])
-    query = query.strip().lower()
+    # Every caller's search (list pages, the batch tool's "all matching") is cleaned here.
+    query = clean_query(query).lower()
     if query:
         qs = qs.filter(_search(company, kind, query))
     if status in ConsumerStatus.values:
@@ -89,7 +92,9 @@ def company_users(*, company: Company) -> QuerySet[Consumer]:
 def call_history(
     *, consumer: Consumer, since: datetime | None = None, until: datetime | None = None
 ) -> QuerySet[CallRecord]:
-    qs = CallRecord.objects.filter(consumer=consumer)
+    # Only what the ingest accepts: a row stored before it checked (a start in year 10000, or
+    # one that the UTC shift took before year 1) cannot be read or shown.
+    qs = CallRecord.objects.filter(consumer=consumer).plausible(now=timezone.now())
     if since:
         qs = qs.filter(started_at__gte=since)
     if until:

@@ -16,9 +16,17 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from portal.access import get_company, partner_view
 from portal.csvexport import csv_response
+from portal.errors import too_many_requests
 from portal.models import Company
 from portal.ratelimit import client_ip, rate_limited
-from portal.web import act, add_service_errors, paginate, querystring_without, submit
+from portal.web import (
+    act,
+    add_service_errors,
+    paginate,
+    query_param,
+    querystring_without,
+    submit,
+)
 
 from . import exports, selectors, services
 from .forms import BulkInviteForm, ConsumerEditForm, EndpointForm, TeamVmrForm, UserInviteForm
@@ -88,9 +96,8 @@ def _list_view(kind: str) -> Callable[..., HttpResponse]:
     @partner_view()
     def view(request: HttpRequest, company_id: str) -> HttpResponse:
         company = get_company(request, company_id)
-        query = request.GET.get("q", "").strip()
-        status = request.GET.get("status", "")
-        sort = request.GET.get("sort", "alias")
+        query, status = query_param(request, "q"), query_param(request, "status")
+        sort = query_param(request, "sort") or "alias"
         pending = request.GET.get("pending") == "1"
         consumers = selectors.consumer_list(
             company=company, kind=kind, query=query, status=status, sort=sort, pending_only=pending
@@ -260,8 +267,8 @@ def _invitee_page(request: HttpRequest, template: str, status: int = 200, **cont
 def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
     """The invitee's page (no login). Every kind of invalid link gets the same page."""
     if rate_limited(f"invite-ip:{client_ip(request)}", settings.INVITATION_RATE_LIMIT):
-        message = "Too many attempts from your network. Try again in a minute."
-        return _invitee_page(request, "invitation_invalid", 429, message=message)
+        message = "Too many attempts came from your network."
+        return too_many_requests(request, message=message)
     invitation = invitations.invitation_lookup(token)
     invalid = {"message": invitations.INVALID_LINK_MESSAGE}
     if invitation is None:

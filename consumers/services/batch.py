@@ -3,9 +3,9 @@ changes, then run by a task in chunks through the same services as the single ac
 
 from __future__ import annotations
 
-import csv
-import io
 import logging
+import re
+import unicodedata
 from collections.abc import Iterable
 from typing import Any, NamedTuple
 
@@ -40,6 +40,7 @@ from .activation import (
     consumers_activate,
     reactivation_blocker,
 )
+from .common import csv_lines
 from .deletion import consumers_delete
 
 logger = logging.getLogger(__name__)
@@ -60,23 +61,39 @@ class BatchInputError(ValidationError):
         super().__init__([f"Line {n}: {m}" for n, m in line_errors])
 
 
+# A plausible address: one @, a dot in the domain, no white space. Control and format
+# characters are refused by the character check below, since they cannot be seen in the list.
+_PLAUSIBLE_ADDRESS = re.compile(r"[^\s@]+@[^\s@]+\.[^\s@.][^\s@]*")
+MAX_ADDRESS_LENGTH = 320  # Address.address
+
+
+def _address_problem(value: str) -> str:
+    """Why the (lower-cased) cell is not an address, or ""."""
+    if len(value) > MAX_ADDRESS_LENGTH:
+        return f"an address has at most {MAX_ADDRESS_LENGTH} characters"
+    if any(unicodedata.category(c).startswith("C") for c in value):
+        return f"{value!r} contains control or invisible characters"
+    if not _PLAUSIBLE_ADDRESS.fullmatch(value):
+        return f"{value!r} is not an address like name@example.com"
+    return ""
+
+
 def parse_address_list(text: str) -> list[str]:
-    """One address per line, or a CSV whose first column is the address (a header is allowed).
-    Every bad line is reported; if there is one, nothing is returned."""
+    """One address per line, or a CSV whose first column is the address (a header is allowed),
+    lower-cased. Every bad line is reported; if there is one, nothing is returned."""
     addresses: list[str] = []
     errors: list[tuple[int, str]] = []
-    for number, row in enumerate(csv.reader(io.StringIO(text.lstrip("\ufeff"))), start=1):
-        cells = [c.strip() for c in row]
-        if not cells or not any(cells):
+    for number, cells, problem in csv_lines(text):
+        if not problem and not any(cells):
             continue
-        value = cells[0].lower()
+        value = cells[0].lower() if cells else ""
         if number == 1 and value in {"address", "video address", "alias"}:
             continue
-        local, at, domain = value.partition("@")
-        if not at or not local or "." not in domain or " " in value:
-            errors.append((number, f"{cells[0]!r} is not an address like name@example.com"))
-            continue
-        addresses.append(value)
+        problem = problem or _address_problem(value)
+        if problem:
+            errors.append((number, problem))
+        else:
+            addresses.append(value)
     if errors:
         raise BatchInputError(errors)
     if not addresses:
@@ -96,9 +113,12 @@ def _candidates(qs: QuerySet[Any], key: str, prefix: str = "") -> list[tuple[str
 def _resolve_addresses(
     company: Company, kind: str, addresses: list[str]
 ) -> list[tuple[str, Candidate | None, str]]:
+    """Only this company's addresses are looked up: one that is not in the company is "not
+    found", whether it exists in another company or nowhere (another partner must not learn
+    which addresses exist)."""
     rows = dict(
         _candidates(
-            Address.objects.filter(address__any_of=set(addresses)),
+            Address.objects.filter(address__any_of=set(addresses), consumer__company=company),
             key="address",
             prefix="consumer__",
         )
@@ -114,8 +134,6 @@ def _resolve_addresses(
         consumer = rows.get(address)
         if consumer is None:
             resolved.append((address, None, "not found"))
-        elif consumer.company_id != company.pk:
-            resolved.append((address, None, "another company's address"))
         elif consumer.address != address:
             resolved.append((address, None, "is a personal VMR address: list the user's address"))
         elif consumer.kind != kind:

@@ -3,8 +3,6 @@ created in one transaction, or none."""
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,7 +16,7 @@ from portal.models import Company
 from ..addresses import normalize_alias_for
 from ..models import Address, ConsumerKind, address_rows, seat_family
 from ..seats import seat_allocation
-from .common import validate_email_address
+from .common import clean_text, csv_lines, validate_email_address
 from .creation import user_invite
 
 MAX_ROWS = 5000
@@ -63,17 +61,16 @@ class BulkInviteError(ValidationError):
 
 def parse_invite_csv(text: str) -> list[InviteRow]:
     """Columns: full name, email, alias, optional domain. A header line is optional."""
-    text = text.lstrip("\ufeff")
     rows: list[InviteRow] = []
-    reader = csv.reader(io.StringIO(text))
-    for number, record in enumerate(reader, start=1):
-        cells = [c.strip() for c in record]
-        if not any(cells):
+    for number, cells, problem in csv_lines(text):
+        if not problem and not any(cells):
             continue
         if number == 1 and any(c.lower() in {"email", "e-mail", "email address"} for c in cells):
             continue  # header
         row = InviteRow(line=number, full_name="", email="", alias="", domain=None)
-        if len(cells) < 3 or len(cells) > 4:
+        if problem:
+            row.errors.append(problem)
+        elif len(cells) < 3 or len(cells) > 4:
             row.errors.append(
                 f"expected 3 or 4 columns (full name, email, alias, domain), found {len(cells)}"
             )
@@ -94,8 +91,10 @@ def _validate_row(company: Company, row: InviteRow) -> None:
         row.email = validate_email_address(row.email)
     except ValidationError:
         row.errors.append(f"{row.email or '(empty)'} is not a valid email address")
-    if not row.full_name:
-        row.errors.append("the full name is missing")
+    try:
+        row.full_name = clean_text(row.full_name, field="full_name", required=True)
+    except ValidationError as exc:
+        row.errors.append(f"full name: {exc.messages[0]}")
     try:
         domain = calling_domain_for_address(company=company, name=row.domain)
     except ValidationError as exc:

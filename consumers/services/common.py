@@ -1,7 +1,11 @@
-"""Helpers the consumer services share: input cleaning, the company lock, bulk audit rows."""
+"""Helpers the consumer services share: input cleaning, reading pasted or uploaded CSV, the
+company lock, bulk audit rows."""
 
 from __future__ import annotations
 
+import csv
+import re
+from collections.abc import Iterator
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -9,16 +13,44 @@ from django.core.validators import validate_email
 
 from portal.access import Actor
 from portal.models import AuditEvent, Company
+from portal.web import has_control_characters
+
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 
 def clean_text(value: Any, *, field: str, required: bool = False, max_length: int = 200) -> str:
-    """White space folded; ValidationError keyed by `field` when missing or too long."""
+    """White space folded; ValidationError keyed by `field` when missing, too long or holding
+    control characters."""
     text = " ".join(str(value or "").split())
     if required and not text:
         raise ValidationError({field: "This field is required."}, code="required")
     if len(text) > max_length:
         raise ValidationError({field: f"At most {max_length} characters."}, code="max_length")
+    if has_control_characters(text):
+        raise ValidationError({field: "Control characters are not allowed."}, code="control")
     return text
+
+
+def csv_lines(text: str) -> Iterator[tuple[int, list[str], str]]:
+    """A pasted or uploaded CSV, one record per line: (line number, the line's cells stripped,
+    "") or (line number, [], what is wrong with the line). A quoted cell that runs over a line
+    break is refused rather than joined with the next line, so that a stray quote cannot make
+    one record of many lines, and every line number is the one the user sees."""
+    for number, line in enumerate(_LINE_BREAK.split(text.lstrip("\ufeff")), start=1):
+        try:
+            cells = next(csv.reader([line], strict=True), [])
+        except csv.Error as exc:
+            yield number, [], _csv_problem(exc)
+            continue
+        yield number, [c.strip() for c in cells], ""
+
+
+def _csv_problem(exc: csv.Error) -> str:
+    if "field limit" in str(exc):
+        return f"a cell is longer than {csv.field_size_limit()} characters"
+    if "end of data" in str(exc):
+        return "a quoted cell does not end on this line (a cell cannot span lines)"
+    return f"not valid CSV ({exc})"
 
 
 def validate_email_address(email: str) -> str:

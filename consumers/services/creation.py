@@ -29,7 +29,7 @@ from .common import clean_text, lock_company, validate_email_address
 from .endpoints import provisioning_token
 from .invitations import invitation_create
 from .kind_settings import clean_device, clean_pins
-from .reservation import ensure_addresses_free, reserve_addresses
+from .reservation import ensure_addresses_free, guarded_addresses, reserve_addresses
 
 
 def _consumer_create(
@@ -46,18 +46,22 @@ def _consumer_create(
     display_name = clean_text(display_name, field="display_name")
     calling_domain = calling_domain_for_address(company=company, name=domain)
     alias = normalize_alias_for(alias, domain=calling_domain.name)
-    ensure_addresses_free(address_rows(alias, calling_domain.name, kind))
+    rows = address_rows(alias, calling_domain.name, kind)
+    ensure_addresses_free(rows)
     is_trial = seat_take(locked_company=lock_company(company), kind=kind)
-    consumer = Consumer.objects.create(
-        company=company,
-        kind=kind,
-        alias=alias,
-        domain=calling_domain.name,
-        calling_domain=calling_domain,
-        display_name=display_name,
-        status=status,
-        is_trial=is_trial,
-    )
+    # The consumer's own (alias, domain) constraint is the first to see a concurrent add of
+    # the same address (a double-clicked submit).
+    with guarded_addresses(rows):
+        consumer = Consumer.objects.create(
+            company=company,
+            kind=kind,
+            alias=alias,
+            domain=calling_domain.name,
+            calling_domain=calling_domain,
+            display_name=display_name,
+            status=status,
+            is_trial=is_trial,
+        )
     reserve_addresses(consumer)
     return consumer
 

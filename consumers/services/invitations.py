@@ -84,8 +84,10 @@ def invitation_send_initial(*, invitation_id: int) -> bool:
         )
         if invitation is None:
             return False
+        # The schedule counts from this send: the email states the deletion date from it.
+        invitation.sent_at = timezone.now()
         _send(invitation, reminder=False)  # raises on SMTP failure: nothing is stamped
-        Invitation.objects.filter(pk=invitation.pk).update(sent_at=timezone.now())
+        Invitation.objects.filter(pk=invitation.pk).update(sent_at=invitation.sent_at)
     return True
 
 
@@ -122,8 +124,11 @@ def _reminders_batch(now: datetime, run: ReminderRun, connection: Any) -> bool:
         .order_by("pk")[:BATCH_SIZE]
     )
     first_ids, second_ids, initial_ids = [], [], []
+    stamp = timezone.now()
     for invitation in batch:
         is_initial = invitation.sent_at is None
+        if is_initial:  # the email states the deletion date counted from this send
+            invitation.sent_at = stamp
         try:
             _send(invitation, reminder=not is_initial, connection=connection)
         except Exception:
@@ -137,7 +142,6 @@ def _reminders_batch(now: datetime, run: ReminderRun, connection: Any) -> bool:
         first_ids.append(invitation.pk)
         if invitation.second_resend_due(now):
             second_ids.append(invitation.pk)
-    stamp = timezone.now()
     # Set-based stamps; a catch-up stamps both reminders with the one email.
     Invitation.objects.filter(pk__in=first_ids, first_reminder_at__isnull=True).update(
         first_reminder_at=stamp
@@ -226,8 +230,10 @@ def invitation_resend(*, actor: Actor, consumer: Consumer) -> Invitation:
         raise ValidationError(
             f"{consumer.address} is inactive: activate it before re-sending.", code="inactive"
         )
+    # Until it goes out, an unsent invitation's schedule counts from created_at: from now, so
+    # that a re-send of an old invitation that the broker delays is neither purged nor skipped.
     Invitation.objects.filter(pk=invitation.pk).update(
-        sent_at=None, first_reminder_at=None, second_reminder_at=None
+        sent_at=None, first_reminder_at=None, second_reminder_at=None, created_at=timezone.now()
     )
     audit_record(actor, "user.invitation_resend", consumer)
     enqueue_on_commit("consumers.tasks.invitation_send", invitation.pk)

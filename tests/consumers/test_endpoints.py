@@ -182,7 +182,7 @@ def post_json(client, payload, token="svc-token"):
 def record(**over):
     base = {
         "endpoint": "lobby-screen@acme-a.onpexip.com",
-        "started_at": "2027-01-05T10:00:00Z",
+        "started_at": "2027-01-04T08:00:00Z",  # an hour before the clock's T0
         "duration_seconds": 125,
         "direction": "in",
         "remote_address": "bob@x.example",
@@ -193,7 +193,7 @@ def record(**over):
     return {**base, **over}
 
 
-def test_ingest_needs_the_service_token(endpoint, client, settings):
+def test_ingest_needs_the_service_token(clock, endpoint, client, settings):
     settings.CALL_RECORDS_INGEST_TOKEN = "svc-token"
     assert post_json(client, {"records": [record()]}, token="wrong").status_code == 401
     settings.CALL_RECORDS_INGEST_TOKEN = ""
@@ -201,13 +201,13 @@ def test_ingest_needs_the_service_token(endpoint, client, settings):
     assert not CallRecord.objects.exists()
 
 
-def test_ingest_rejects_the_whole_batch_with_per_record_errors(endpoint, client, settings):
+def test_ingest_rejects_the_whole_batch_with_per_record_errors(clock, endpoint, client, settings):
     settings.CALL_RECORDS_INGEST_TOKEN = "svc-token"
     batch = [
         record(call_id="ok-1"),
         record(call_id="bad-1", endpoint="nobody@x.example"),
         record(call_id="bad-2", started_at="yesterday", duration_seconds=-1, direction="sideways"),
-        record(call_id="bad-3", remote_ip="999.1.1.1", started_at="2027-01-05T10:00:00"),
+        record(call_id="bad-3", remote_ip="999.1.1.1", started_at="2027-01-04T08:00:00"),
     ]
     response = post_json(client, {"records": batch})
     assert response.status_code == 400
@@ -219,7 +219,7 @@ def test_ingest_rejects_the_whole_batch_with_per_record_errors(endpoint, client,
     assert not CallRecord.objects.exists(), "nothing of a bad batch is stored"
 
 
-def test_ingest_stores_a_valid_batch_once(endpoint, client, settings):
+def test_ingest_stores_a_valid_batch_once(clock, endpoint, client, settings):
     settings.CALL_RECORDS_INGEST_TOKEN = "svc-token"
     batch = [record(call_id=f"c-{i}", duration_seconds=i) for i in range(3)]
     response = post_json(client, {"records": batch})
@@ -228,13 +228,13 @@ def test_ingest_stores_a_valid_batch_once(endpoint, client, settings):
     assert CallRecord.objects.count() == 3, "a re-sent batch is harmless"
 
 
-def test_import_command_csv_and_jsonl(endpoint, tmp_path):
+def test_import_command_csv_and_jsonl(clock, endpoint, tmp_path):
     csv_file = tmp_path / "calls.csv"
     csv_file.write_text(
         "endpoint,started_at,duration_seconds,direction,remote_address,remote_display_name,"
         "remote_ip,call_id\n"
-        "lobby-screen@acme-a.onpexip.com,2027-01-05T10:00:00+00:00,60,in,a@x.example,A,,k1\n"
-        "lobby-screen@acme-a.onpexip.com,2027-01-05T11:00:00+00:00,30,out,b@x.example,B,,k2\n"
+        "lobby-screen@acme-a.onpexip.com,2027-01-04T07:00:00+00:00,60,in,a@x.example,A,,k1\n"
+        "lobby-screen@acme-a.onpexip.com,2027-01-04T08:00:00+00:00,30,out,b@x.example,B,,k2\n"
     )
     out = io.StringIO()
     call_command("import_call_records", str(csv_file), stdout=out)

@@ -25,7 +25,10 @@ class Command(BaseCommand):
         if not file.exists():
             raise CommandError(f"{file}: no such file")
         kind = format or ("csv" if file.suffix.lower() == ".csv" else "jsonl")
-        records = self._read_csv(file) if kind == "csv" else self._read_jsonl(file)
+        try:
+            records = self._read_csv(file) if kind == "csv" else self._read_jsonl(file)
+        except UnicodeDecodeError as exc:
+            raise CommandError(f"{file}: not UTF-8 text ({exc.reason})") from None
         try:
             stored = call_records_ingest(records=records)
         except IngestError as exc:
@@ -40,14 +43,23 @@ class Command(BaseCommand):
     def _read_csv(self, file: Path) -> list[dict]:
         with file.open(newline="", encoding="utf-8-sig") as handle:
             records = []
-            for row in csv.DictReader(handle):
-                record: dict = {k: (v.strip() if isinstance(v, str) else v) for k, v in row.items()}
-                for name in CSV_INT_FIELDS:
-                    value = record.get(name)
-                    if isinstance(value, str) and value.isdigit():
-                        record[name] = int(value)
-                records.append(record)
+            reader = csv.DictReader(handle)
+            try:
+                for row in reader:
+                    records.append(self._csv_record(row))
+            except csv.Error as exc:
+                raise CommandError(
+                    f"{file}: not readable as CSV after line {reader.line_num} ({exc})"
+                ) from None
             return records
+
+    def _csv_record(self, row: dict) -> dict:
+        record: dict = {k: (v.strip() if isinstance(v, str) else v) for k, v in row.items()}
+        for name in CSV_INT_FIELDS:
+            value = record.get(name)
+            if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) < 19:
+                record[name] = int(value)
+        return record
 
     def _read_jsonl(self, file: Path) -> list:
         records = []
@@ -56,6 +68,6 @@ class Command(BaseCommand):
                 continue
             try:
                 records.append(json.loads(line))
-            except ValueError as exc:
+            except (ValueError, RecursionError) as exc:  # RecursionError: nested too deeply
                 raise CommandError(f"line {number}: not JSON ({exc})") from None
         return records
