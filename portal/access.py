@@ -45,6 +45,13 @@ def membership_of(user: Actor) -> PartnerMembership | None:
     return user._portal_membership  # type: ignore[union-attr]
 
 
+def second_factor_missing(user: Actor) -> bool:
+    """Two-factor sign-in is required (TWO_FACTOR_REQUIRED) and this session has not passed
+    the second factor yet: for partner staff (partner_view) and ops in Django admin alike."""
+    verified = getattr(user, "is_verified", None)
+    return bool(settings.TWO_FACTOR_REQUIRED) and not (verified is not None and verified())
+
+
 def partner_view(*, write: bool = False, manager: bool = False) -> Callable[[View], View]:
     """Require a signed-in partner member; sets request.membership and request.partner.
 
@@ -60,7 +67,7 @@ def partner_view(*, write: bool = False, manager: bool = False) -> Callable[[Vie
             membership = membership_of(request.user)
             if membership is None:
                 raise Http404("No partner")
-            if settings.TWO_FACTOR_REQUIRED and not request.user.is_verified():  # type: ignore[union-attr]
+            if second_factor_missing(request.user):
                 return redirect_to_login(
                     request.get_full_path(),
                     login_url=reverse("two_factor"),

@@ -1,9 +1,43 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import admin
+from django.contrib.auth import REDIRECT_FIELD_NAME
+from django.contrib.auth.views import redirect_to_login
+from django.http import HttpRequest, HttpResponse
+from django.urls import reverse
 
 from . import services
+from .access import is_ops, second_factor_missing
 from .models import AuditEvent, Company, Partner, PartnerMembership
+
+
+class OpsAdminSite(admin.AdminSite):
+    """Django admin for the service's operations staff, behind the portal's own sign-in and
+    second factor (the TOTP of portal.twofactor, as for partner staff; django-otp's
+    OTPAdminSite would ask for a code at a login form but gives nowhere to enrol).
+
+    project.urls makes `admin.site` one of these."""
+
+    site_header = "Video service operations"
+    site_title = "Operations"
+
+    def has_permission(self, request: HttpRequest) -> bool:
+        return super().has_permission(request) and not second_factor_missing(request.user)
+
+    def login(self, request: HttpRequest, extra_context: Any = None) -> HttpResponse:
+        """The portal's sign-in page (django-axes throttling included), then its second-factor
+        step, each coming back to the admin page asked for. A signed-in user who is not ops
+        (partner staff) gets the admin's own "not authorised" page, as before."""
+        next_url = request.GET.get(REDIRECT_FIELD_NAME) or reverse(
+            "admin:index", current_app=self.name
+        )
+        if not request.user.is_authenticated:
+            return redirect_to_login(next_url)
+        if is_ops(request.user) and second_factor_missing(request.user):
+            return redirect_to_login(next_url, login_url=reverse("two_factor"))
+        return super().login(request, extra_context)
 
 
 class MembershipInline(admin.TabularInline):

@@ -1,9 +1,18 @@
 from __future__ import annotations
 
-from django import forms
-from django.contrib.auth.forms import AuthenticationForm, UsernameField
+from collections.abc import Iterator
+from typing import Any
 
-from .models import Company, Role
+from django import forms
+from django.contrib.auth import get_user_model
+from django.contrib.auth.forms import (
+    AuthenticationForm,
+    UsernameField,
+    _unicode_ci_compare,
+)
+from django.contrib.auth.forms import PasswordResetForm as DjangoPasswordResetForm
+
+from .models import Company, Role, account_is_invited
 
 
 class CompanyForm(forms.ModelForm):
@@ -30,6 +39,22 @@ class EmailAuthenticationForm(AuthenticationForm):
         label="Email address",
         widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"}),
     )
+
+
+class PasswordResetForm(DjangoPasswordResetForm):
+    """Django's, with one difference: a colleague invited to the staff who never chose a
+    password gets the link too (Django skips accounts without a usable password), so that an
+    expired or lost invitation is not a dead end. Any other account without one still gets
+    nothing."""
+
+    def get_users(self, email: str) -> Iterator[Any]:
+        accounts = get_user_model()._default_manager.filter(email__iexact=email, is_active=True)
+        for user in accounts:
+            # Django's check that the address matches without Unicode case-folding tricks.
+            if (user.has_usable_password() or account_is_invited(user)) and _unicode_ci_compare(
+                email, user.email
+            ):
+                yield user
 
 
 class CodeForm(forms.Form):

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
+from typing import Any
 
 from django.conf import settings
 from django.core.validators import RegexValidator
-from django.db import models
+from django.db import IntegrityError, models, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.text import slugify
@@ -73,6 +74,17 @@ class PartnerMembership(models.Model):
     @property
     def can_manage_staff(self) -> bool:
         return self.role == Role.MANAGER
+
+    @property
+    def is_invited(self) -> bool:
+        return account_is_invited(self.user)
+
+
+def account_is_invited(user: Any) -> bool:
+    """A colleague invited to the staff who has not chosen a password yet: never signed in, no
+    usable password. Their invitation (a set-password link) may be sent again, and a password
+    reset sends them that link too."""
+    return user.last_login is None and not user.has_usable_password()
 
 
 def period_active_q(day: date, *, prefix: str = "") -> Q:
@@ -157,9 +169,23 @@ class Company(models.Model):
 
     def save(self, *args, **kwargs) -> None:
         # Objects made with a plain create() must work everywhere, so the slug is filled here.
-        if not self.slug:
+        if self.slug:
+            super().save(*args, **kwargs)
+            return
+        for attempt in range(SLUG_ATTEMPTS):
             self.slug = unique_company_slug(self.name)
-        super().save(*args, **kwargs)
+            try:
+                # A company of the same name saved at the same moment may take this slug first
+                # (the unique index decides, the savepoint keeps the transaction usable): then
+                # the next free one.
+                with transaction.atomic():
+                    super().save(*args, **kwargs)
+                return
+            except IntegrityError:
+                taken = Company.objects.filter(slug=self.slug).exists()
+                if not taken or attempt == SLUG_ATTEMPTS - 1:
+                    self.slug = ""
+                    raise
 
     @property
     def state(self) -> str:
@@ -186,6 +212,10 @@ class Company(models.Model):
     @property
     def service_domain(self) -> str:
         return f"{self.slug}.{settings.SERVICE_DOMAIN}"
+
+
+# How often a new company tries the next free slug when others of the same name take it first.
+SLUG_ATTEMPTS = 10
 
 
 def unique_company_slug(name: str) -> str:

@@ -8,7 +8,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 
 from .access import Actor, ensure_can_manage_staff, ensure_can_write, ensure_is_ops
@@ -105,18 +105,64 @@ def member_invite(
     email = email.strip().lower()
     if role not in Role.values:
         raise ValidationError({"role": "Choose a role."})
-    existing = User.objects.filter(Q(email__iexact=email) | Q(username__iexact=email)).first()
-    if existing is not None:
-        if PartnerMembership.objects.filter(user=existing, partner=partner).exists():
-            raise ValidationError({"email": "This person is already on your staff list."})
+    user, created = _account_for_invitation(email)
+    if not created:
+        colleague = PartnerMembership.objects.filter(user=user, partner=partner).first()
+        if colleague is not None:
+            pending = " Their invitation is pending: send it again from the Staff page."
+            message = "This person is already on your staff list."
+            raise ValidationError({"email": message + (pending if colleague.is_invited else "")})
         audit_record(actor, "member.invite_existing_account", partner)
-        enqueue_on_commit("portal.tasks.account_exists_notice_send", existing.pk, partner.pk)
+        enqueue_on_commit("portal.tasks.account_exists_notice_send", user.pk, partner.pk)
         return None
-    user = User(username=email, email=email, is_active=True)
-    user.set_unusable_password()
-    user.save()
     membership = PartnerMembership.objects.create(user=user, partner=partner, role=role)
     audit_record(actor, "member.invite", membership, partner=partner, data={"role": role})
+    enqueue_on_commit("portal.tasks.staff_invitation_send", membership.pk)
+    return membership
+
+
+def _account_for_invitation(email: str) -> tuple[Any, bool]:
+    """The account of `email` (any case), and whether this invitation made it, with no password
+    yet: the colleague chooses one from the invitation's link.
+
+    The same address invited at the same moment (a double click, two managers) makes one
+    account: the unique index on the lower-cased username decides, and the invitation that
+    loses finds the account as if it had come second."""
+    existing = _account_with_email(email)
+    if existing is not None:
+        return existing, False
+    user = User(username=email, email=email, is_active=True)
+    user.set_unusable_password()
+    try:
+        with transaction.atomic():
+            user.save()
+    except IntegrityError:
+        existing = _account_with_email(email)
+        if existing is None:
+            raise
+        return existing, False
+    return user, True
+
+
+def _account_with_email(email: str) -> Any:
+    return User.objects.filter(Q(email__iexact=email) | Q(username__iexact=email)).first()
+
+
+@transaction.atomic
+def member_invitation_resend(*, actor: Actor, membership: PartnerMembership) -> PartnerMembership:
+    """Send a colleague's invitation again, with a new link to choose a password: for a link
+    that expired or was lost. Only while they have not chosen one (portal.models.
+    account_is_invited); later, they reset their password themselves."""
+    ensure_can_manage_staff(actor, membership.partner)
+    user = membership.user
+    if not user.is_active:
+        raise ValidationError(f"{user.email} is deactivated: reactivate them first.")
+    if not membership.is_invited:
+        raise ValidationError(
+            f"{user.email} has already chosen a password. If they forgot it, they can reset it "
+            "from the sign-in page."
+        )
+    audit_record(actor, "member.invite_resend", membership)
     enqueue_on_commit("portal.tasks.staff_invitation_send", membership.pk)
     return membership
 

@@ -122,6 +122,7 @@ if env_bool("BEHIND_PROXY", False):
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
+CSRF_FAILURE_VIEW = "portal.errors.csrf_failure"  # the product's 403 page, with a way back
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
@@ -189,6 +190,19 @@ TEMPLATES = [
             "builtins": ["portal.templatetags.portal_tags"],
         },
     },
+    {
+        # Plain text (email subjects and text bodies, see portal.emails.render): never HTML
+        # escaped, so that "O'Brien & Sons" reads as typed. Second, so that HTML pages and
+        # Django admin keep the engine above; no context processors (no request in an email).
+        "NAME": "text",
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "autoescape": False,
+            "builtins": ["portal.templatetags.portal_tags"],
+        },
+    },
 ]
 
 _default_db = f"sqlite:///{VAR_DIR / 'portal.sqlite3'}"
@@ -232,7 +246,11 @@ AXES_COOLOFF_TIME = env_int("AXES_COOLOFF_MINUTES", 15, minimum=1) / 60  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
-AXES_IPWARE_PROXY_COUNT = 1 if env_bool("BEHIND_PROXY", False) else 0
+AXES_USERNAME_CALLABLE = "portal.auth.axes_username"  # one bucket for every case of an address
+# Behind BEHIND_PROXY's proxy, the client is the address that proxy appended to X-Forwarded-For.
+# One function reads it, for the portal's rate limits and for django-axes alike.
+CLIENT_IP_PROXY_COUNT = 1 if env_bool("BEHIND_PROXY", False) else 0
+AXES_CLIENT_IP_CALLABLE = "portal.ratelimit.client_ip"
 
 # Content Security Policy: no inline scripts anywhere; everything served from this origin.
 CONTENT_SECURITY_POLICY = {
@@ -269,6 +287,11 @@ STORAGES = {
         )
     },
 }
+# WhiteNoise serves static files from STATIC_ROOT (collectstatic), or straight from the apps'
+# and static/ folders with WHITENOISE_USE_FINDERS: `make run` does, as its demo runs with DEBUG
+# off (the product's error pages, not Django's debug ones) and needs no collectstatic.
+WHITENOISE_USE_FINDERS = env_bool("WHITENOISE_USE_FINDERS", DEBUG)
+WHITENOISE_AUTOREFRESH = env_bool("WHITENOISE_AUTOREFRESH", DEBUG)
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))
 
 # Email: EMAIL_URL like smtp://user:pass@host:25, consolemail://, filemail:///var/mail
@@ -344,6 +367,10 @@ if "{address}" not in ENDPOINT_QR_URL_TEMPLATE or not ENDPOINT_QR_URL_TEMPLATE.s
 CALL_RECORDS_INGEST_TOKEN = env_str("CALL_RECORDS_INGEST_TOKEN", "")
 PROVISIONING_RATE_LIMIT = env_int("PROVISIONING_RATE_LIMIT", 30, minimum=1)  # per minute
 INVITATION_RATE_LIMIT = env_int("INVITATION_RATE_LIMIT", 30, minimum=1)  # per minute and IP
+# Password reset emails per hour: per address asked for, and per client (whether or not an
+# account has the address).
+PASSWORD_RESET_RATE_LIMIT = env_int("PASSWORD_RESET_RATE_LIMIT", 3, minimum=1)
+PASSWORD_RESET_IP_RATE_LIMIT = env_int("PASSWORD_RESET_IP_RATE_LIMIT", 20, minimum=1)
 SIP_TRANSPORT_PORT = env_int("SIP_TRANSPORT_PORT", 5061, minimum=1)
 
 LOGGING = {

@@ -24,6 +24,7 @@ urlpatterns = [
     path("staff/<uuid:member_id>/role/", views.member_role, name="member_role"),
     path("staff/<uuid:member_id>/deactivate/", views.member_deactivate, name="member_deactivate"),
     path("staff/<uuid:member_id>/reactivate/", views.member_reactivate, name="member_reactivate"),
+    path("staff/<uuid:member_id>/resend/", views.member_resend, name="member_resend"),
     path("staff/<uuid:member_id>/reset-2fa/", views.member_reset_2fa, name="member_reset_2fa"),
 ]
 
@@ -37,15 +38,7 @@ account_patterns = [
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/2fa/", views.two_factor, name="two_factor"),
-    path(
-        "accounts/password-reset/",
-        auth_views.PasswordResetView.as_view(
-            email_template_name="emails/password_reset_body.txt",
-            html_email_template_name="emails/password_reset_body.html",
-            subject_template_name="emails/password_reset_subject.txt",
-        ),
-        name="password_reset",
-    ),
+    path("accounts/password-reset/", views.PasswordResetView.as_view(), name="password_reset"),
     path(
         "accounts/password-reset/sent/",
         auth_views.PasswordResetDoneView.as_view(),
@@ -53,7 +46,7 @@ account_patterns = [
     ),
     path(
         "accounts/reset/<uidb64>/<token>/",
-        auth_views.PasswordResetConfirmView.as_view(),
+        views.PasswordResetConfirmView.as_view(),
         name="password_reset_confirm",
     ),
     path(

@@ -1,8 +1,14 @@
 from __future__ import annotations
 
+import hashlib
+from typing import Any
+from urllib.parse import urlsplit
+
+from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
@@ -10,10 +16,14 @@ from django_otp import login as otp_login
 
 from . import selectors, services, twofactor
 from .access import get_company, get_member, partner_view
-from .forms import CodeForm, CompanyForm, MemberInviteForm, MemberRoleForm
+from .forms import CodeForm, CompanyForm, MemberInviteForm, MemberRoleForm, PasswordResetForm
 from .models import CompanyState
+from .ratelimit import client_ip, rate_limited
 from .selectors import COMPANY_SORTS
-from .web import act, paginate, querystring_without, submit
+from .web import act, paginate, query_param, querystring_without, submit
+
+# The password reset limits (settings.PASSWORD_RESET_RATE_LIMIT, _IP_RATE_LIMIT) count per hour.
+PASSWORD_RESET_WINDOW_SECONDS = 3600
 
 
 @partner_view()
@@ -23,7 +33,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @partner_view()
 def company_list(request: HttpRequest) -> HttpResponse:
-    query = request.GET.get("q", "").strip()
+    query = query_param(request, "q")
     state = request.GET.get("state", "")
     sort = request.GET.get("sort", "name")
     companies, counts = selectors.company_directory(
@@ -189,6 +199,18 @@ def _member_set_active(request: HttpRequest, member_id: str, *, active: bool) ->
 
 
 @partner_view(manager=True)
+@require_POST
+def member_resend(request: HttpRequest, member_id: str) -> HttpResponse:
+    member = get_member(request, member_id)
+    act(
+        request,
+        lambda: services.member_invitation_resend(actor=request.user, membership=member),
+        f"Invitation sent again to {member.user.email}.",
+    )
+    return redirect("portal:member_list")
+
+
+@partner_view(manager=True)
 @require_http_methods(["GET", "POST"])
 def member_reset_2fa(request: HttpRequest, member_id: str) -> HttpResponse:
     member = get_member(request, member_id)
@@ -201,6 +223,52 @@ def member_reset_2fa(request: HttpRequest, member_id: str) -> HttpResponse:
         )
         return redirect("portal:member_list")
     return render(request, "portal/member_reset_2fa.html", {"member": member})
+
+
+# --- password reset -----------------------------------------------------------------------------
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """Django's, rate limited per address and per client. The answer is the same page whether
+    or not an account has the address and whether or not a limit was hit: neither is revealed.
+    An invited colleague who never chose a password gets the link too (PasswordResetForm)."""
+
+    form_class = PasswordResetForm
+    # The link goes to SITE_URL, never to whatever Host the request named.
+    domain_override = urlsplit(settings.SITE_URL).netloc
+    use_https = settings.SITE_URL.startswith("https://")
+    email_template_name = "emails/password_reset_body.txt"
+    html_email_template_name = "emails/password_reset_body.html"
+    subject_template_name = "emails/password_reset_subject.txt"
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        if _password_reset_limited(self.request, form.cleaned_data["email"]):
+            return HttpResponseRedirect(self.get_success_url())
+        return super().form_valid(form)
+
+
+def _password_reset_limited(request: HttpRequest, email: str) -> bool:
+    # Both are counted on every request; the address is hashed, so no key holds it.
+    address = hashlib.sha256(email.strip().lower().encode()).hexdigest()
+    window = PASSWORD_RESET_WINDOW_SECONDS
+    by_client = rate_limited(
+        f"pwreset-ip:{client_ip(request)}", settings.PASSWORD_RESET_IP_RATE_LIMIT, window=window
+    )
+    by_address = rate_limited(
+        f"pwreset-address:{address}", settings.PASSWORD_RESET_RATE_LIMIT, window=window
+    )
+    return by_client or by_address
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    """Django's. A link that expired, was used or was lost offers to send a new one, right on
+    its page (an invited colleague's first link included)."""
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        if not context.get("validlink"):
+            context["reset_form"] = PasswordResetForm()
+        return context
 
 
 # --- two-factor sign-in -------------------------------------------------------------------------

@@ -7,10 +7,13 @@ from django.urls import include, path, re_path
 
 from consumers import endpoint_views
 from consumers import views as consumer_views
+from portal import errors
+from portal.admin import OpsAdminSite
 from portal.urls import account_patterns
 
-admin.site.site_header = "Video service operations"
-admin.site.site_title = "Operations"
+# Every app registers with the default site; it becomes the ops site, behind the portal's sign-in
+# and second factor (the way django-otp's documentation swaps in its admin site).
+admin.site.__class__ = OpsAdminSite
 
 COMPANY = "companies/<uuid:company_id>/"
 
@@ -35,3 +38,9 @@ urlpatterns = [
     path(COMPANY, include("licensing.urls")),
     path(COMPANY, include("handouts.urls")),
 ]
+
+# The product's error pages (portal.errors), in the layout with a way back.
+handler400 = errors.bad_request
+handler403 = errors.permission_denied
+handler404 = errors.page_not_found
+handler500 = errors.server_error

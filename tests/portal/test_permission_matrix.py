@@ -41,6 +41,7 @@ MATRIX = {
     "portal:member_deactivate": MANAGER,
     "portal:member_reactivate": MANAGER,
     "portal:member_reset_2fa": MANAGER,
+    "portal:member_resend": MANAGER,
     "consumers:batch_new": WRITER,
     "consumers:batch_detail": MEMBER,
     "consumers:batch_progress": MEMBER,
