@@ -19,7 +19,9 @@ $(VENV)/.installed: pyproject.toml
 install: $(VENV)/.installed
 
 # The embedded demo: SQLite, tasks in-process, emails to var/mail/, two-factor sign-in relaxed.
-RUN_ENV := DEBUG=1 TWO_FACTOR_REQUIRED=0
+# DEBUG off, so that it shows the product's pages (its 404 and 500 too), not Django's debug ones;
+# WhiteNoise serves the static files straight from their folders (no collectstatic).
+RUN_ENV := DEBUG=0 TWO_FACTOR_REQUIRED=0 WHITENOISE_USE_FINDERS=1
 
 run: install
 	mkdir -p var/mail

@@ -9,7 +9,9 @@ from .access import membership_of
 
 
 def portal(request: HttpRequest) -> dict[str, Any]:
-    membership = getattr(request, "membership", None) or membership_of(request.user)
+    # An error raised before the authentication middleware leaves the request without a user.
+    user = getattr(request, "user", None)
+    membership = getattr(request, "membership", None) or membership_of(user)
     return {
         "membership": membership,
         "current_partner": membership.partner if membership else None,

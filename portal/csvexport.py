@@ -8,6 +8,11 @@ from collections.abc import Iterable, Iterator, Sequence
 
 from django.http import StreamingHttpResponse
 
+# A spreadsheet reads a cell that starts with one of these as a formula (OWASP, "CSV
+# Injection"): a display name like `=HYPERLINK(...)` typed by anyone would run in the
+# spreadsheet of whoever opens the export.
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
 
 class _Echo:
     """A file-like object whose write() returns the line, for csv.writer to stream through."""
@@ -16,15 +21,23 @@ class _Echo:
         return value
 
 
+def neutralise(value: object) -> object:
+    """A text cell that would start a formula, prefixed with a single quote (OWASP's advice:
+    spreadsheets show it as text). Numbers and dates, which the code writes, are left alone."""
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    return value
+
+
 def csv_response(
     *, filename: str, header: Sequence[str], rows: Iterable[Sequence[object]]
 ) -> StreamingHttpResponse:
     writer = csv.writer(_Echo())
 
     def stream() -> Iterator[str]:
-        yield writer.writerow(header)
+        yield writer.writerow([neutralise(cell) for cell in header])
         for row in rows:
-            yield writer.writerow(row)
+            yield writer.writerow([neutralise(cell) for cell in row])
 
     response = StreamingHttpResponse(stream(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'

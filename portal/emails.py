@@ -1,14 +1,16 @@
 """Every email the product sends, one short function each, over one `send()`.
 
 Each email is a template triple in templates/emails/: `<name>_subject.txt`, `<name>_body.txt`
-and `<name>_body.html`. Subjects and text bodies are plain text (autoescape off in those
-templates); the HTML body is escaped as usual. The context of every email is assembled here,
-from the objects the caller passes: the caller decides *when* to send, this module *what*.
+and `<name>_body.html`. Subjects and text bodies are plain text, rendered by the "text"
+template engine (settings.TEMPLATES: no HTML autoescaping); the HTML body is escaped as usual.
+The context of every email is assembled here, from the objects the caller passes: the caller
+decides *when* to send, this module *what*.
 
 Portal sits below the other apps, so the objects arrive as arguments (a consumer's invitation,
 a calling domain with its DNS records) and are read by attribute; nothing here imports them.
 The password reset email is sent by Django's PasswordResetView with the `password_reset_*`
-templates, and is the one email not listed below.
+templates (Django renders them with the HTML engine: their text templates turn autoescaping
+off themselves), and is the one email not listed below.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.tokens import default_token_generator
 from django.core.mail import EmailMultiAlternatives
+from django.template import engines
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.encoding import force_bytes
@@ -28,10 +31,11 @@ from .models import Company, Partner, PartnerMembership
 
 
 def render(name: str, context: dict[str, Any]) -> tuple[str, str, str]:
-    """(subject, text, html) of an email."""
+    """(subject, text, html) of an email: the subject and text as typed, the HTML escaped."""
     ctx = {"SITE_URL": settings.SITE_URL, **context}
-    subject = " ".join(render_to_string(f"emails/{name}_subject.txt", ctx).split())
-    text = render_to_string(f"emails/{name}_body.txt", ctx)
+    plain = engines["text"]
+    subject = " ".join(plain.get_template(f"emails/{name}_subject.txt").render(ctx).split())
+    text = plain.get_template(f"emails/{name}_body.txt").render(ctx)
     html = render_to_string(f"emails/{name}_body.html", ctx)
     return subject, text, html
 
@@ -146,6 +150,18 @@ def calling_domain_dns(domain: Any, *, records: Sequence[Any]) -> None:
 
 def calling_domain_verified(domain: Any) -> None:
     _to_company("calling_domain_verified", domain.company, domain=domain)
+
+
+def calling_domain_claim_expiring(domain: Any, *, expires_at: Any, lifetime_days: int) -> None:
+    """A calling domain still pending is removed at `expires_at` unless verified before."""
+    _to_company(
+        "calling_domain_claim_expiring",
+        domain.company,
+        domain=domain,
+        expires_at=expires_at,
+        lifetime_days=lifetime_days,
+        prefix=settings.DOMAIN_VERIFICATION_PREFIX,
+    )
 
 
 def trial_reminder(company: Company, *, days_left: int) -> None:
