@@ -4,6 +4,7 @@ from django import forms
 
 from domains.selectors import usable_domains
 from portal.models import Company
+from portal.web import has_control_characters
 
 from . import selectors
 from .models import BatchAction, Consumer, ConsumerKind, UsageModel
@@ -208,5 +209,9 @@ class BatchForm(forms.Form):
         if data.get("source") != "selection":
             return {"addresses": parse_address_list(self.cleaned_data.get("text") or "")}
         if data.get("all_matching") == "1":
-            return {"matching": {k: data.get(k, "") for k in ("q", "status", "pending")}}
+            matching = {k: data.get(k, "") for k in ("q", "status", "pending")}
+            if has_control_characters(str(matching["q"])):
+                # A list page ignores such a search; a batch must not widen to everything.
+                raise forms.ValidationError("The search has characters that cannot be searched.")
+            return {"matching": matching}
         return {"consumer_ids": data.getlist("ids")}  # type: ignore[attr-defined]

@@ -26,6 +26,9 @@ INVITE_PURGE_AFTER = timedelta(days=60)
 # An invitation whose first send never succeeded (broker or SMTP down) is picked up by the
 # hourly job after this grace period, so nothing is lost.
 INVITE_UNSENT_GRACE = timedelta(minutes=15)
+# The purge runs daily: an invitation it deletes within a day gets no more reminders (a link
+# that dies before the invitee reads the email helps nobody).
+INVITE_NO_REMINDER_BEFORE_PURGE = timedelta(days=1)
 
 
 # A call record starts between these (the ingest refuses others, the calls page shows no
@@ -205,12 +208,13 @@ class InvitationQuerySet(models.QuerySet):
 
     def resend_due(self, now: datetime) -> InvitationQuerySet:
         """Due for a re-send at 10 or 30 days, or never sent (after a grace period); never one
-        that is due for the purge (after downtime, both can be due at once: the invitee would
-        get a link that dies with the purge minutes later)."""
+        the purge deletes within INVITE_NO_REMINDER_BEFORE_PURGE (after downtime, both can be
+        due at once: the invitee would get a link that dies with the purge)."""
         first = Q(first_reminder_at__isnull=True, sent_at__lte=now - INVITE_FIRST_RESEND)
         second = Q(second_reminder_at__isnull=True, sent_at__lte=now - INVITE_SECOND_RESEND)
         unsent = Q(sent_at__isnull=True, created_at__lte=now - INVITE_UNSENT_GRACE)
-        return self.filter(first | second | unsent).exclude(_purge_due_q(now))
+        soon_purged = _purge_due_q(now + INVITE_NO_REMINDER_BEFORE_PURGE)
+        return self.filter(first | second | unsent).exclude(soon_purged)
 
     def purge_due(self, now: datetime) -> InvitationQuerySet:
         """Unanswered 60 days after they were sent (or created, if never sent)."""

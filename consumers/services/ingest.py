@@ -5,7 +5,7 @@ is stored, or none."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -27,6 +27,8 @@ from ..models import (
 )
 
 MAX_INGEST_RECORDS = 5000
+# The widest offset in use on Earth (Line Islands).
+MAX_UTC_OFFSET = timedelta(hours=14)
 # The text fields of a record and their column lengths (the endpoint is an Address).
 TEXT_FIELDS = {"endpoint": 320, "call_id": 100, "remote_address": 320, "remote_display_name": 200}
 MAX_DURATION_SECONDS = int(CALL_MAX_DURATION.total_seconds())
@@ -72,6 +74,9 @@ def _started_at(value: Any, now: datetime, problems: list[str]) -> datetime | No
         problems.append("started_at must be an ISO 8601 date and time")
     elif timezone.is_naive(started_at):
         problems.append("started_at needs a time zone (for example Z or +01:00)")
+    elif abs(started_at.utcoffset()) > MAX_UTC_OFFSET:  # type: ignore[arg-type]
+        # Python takes offsets up to a day; PostgreSQL refuses those past 15:59.
+        problems.append("started_at has a time zone offset beyond ±14:00")
     else:
         earliest, latest = call_start_bounds(now)
         if earliest <= started_at <= latest:
