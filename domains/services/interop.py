@@ -6,7 +6,7 @@ import uuid
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from portal.access import Actor, ensure_can_write
 from portal.audit import audit_record
@@ -31,11 +31,16 @@ def interop_configuration_create(
             {"tenant_id": "The tenant id is a GUID like 72f988bf-86f1-41af-91ab-2d7cd011db47."}
         ) from None
     domain = calling_domain_for_address(company=company, name=calling_domain)
+    taken = ValidationError({"tenant_id": "This tenant already has a configuration."})
     if InteropConfiguration.objects.filter(company=company, tenant_id=tenant).exists():
-        raise ValidationError({"tenant_id": "This tenant already has a configuration."})
-    config = InteropConfiguration.objects.create(
-        company=company, name=name, tenant_id=tenant, calling_domain=domain
-    )
+        raise taken
+    try:
+        with transaction.atomic():  # the same tenant added twice at once: one wins
+            config = InteropConfiguration.objects.create(
+                company=company, name=name, tenant_id=tenant, calling_domain=domain
+            )
+    except IntegrityError:
+        raise taken from None
     audit_record(actor, "interop.create", config, data={"domain": domain.name})
     return config
 

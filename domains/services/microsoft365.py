@@ -4,7 +4,7 @@ see verification)."""
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from portal.access import Actor, ensure_can_write
 from portal.audit import audit_record
@@ -23,9 +23,14 @@ def microsoft365_domain_add(*, actor: Actor, company: Company, name: str) -> Mic
         raise ValidationError({"name": exc.messages}) from None
     if is_public_suffix(name):
         raise ValidationError({"name": f"{name} is a public suffix."})
+    listed = ValidationError({"name": f"{name} is already listed."})
     if Microsoft365Domain.objects.filter(company=company, name=name).exists():
-        raise ValidationError({"name": f"{name} is already listed."})
-    domain = Microsoft365Domain.objects.create(company=company, name=name)
+        raise listed
+    try:
+        with transaction.atomic():  # the same name added twice at once: one wins
+            domain = Microsoft365Domain.objects.create(company=company, name=name)
+    except IntegrityError:
+        raise listed from None
     audit_record(actor, "microsoft365_domain.add", domain, data={"name": name})
     return domain
 
