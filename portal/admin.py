@@ -7,6 +7,8 @@ from django.contrib.auth import REDIRECT_FIELD_NAME
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from . import services
 from .access import is_ops, second_factor_missing
@@ -124,6 +126,28 @@ class AuditEventAdmin(admin.ModelAdmin):
     search_fields = ["object_id", "action", "actor__email"]
     list_select_related = ["actor", "partner", "company"]
     date_hierarchy = "created_at"
+
+    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+        return False
+
+    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+
+# django-otp's own admin pages show every account's TOTP key and recovery codes in clear.
+# Ops see who has which second factor here, without its secrets; a manager (or ops, through a
+# colleague's manager) resets one from the Staff page.
+for _device in (TOTPDevice, StaticDevice):
+    if admin.site.is_registered(_device):
+        admin.site.unregister(_device)
+
+
+@admin.register(TOTPDevice, StaticDevice)
+class SecondFactorAdmin(admin.ModelAdmin):
+    list_display = ["user", "name", "confirmed"]
+    search_fields = ["user__username"]
+    fields = ["user", "name", "confirmed"]
+    readonly_fields = fields
 
     def has_add_permission(self, request):  # type: ignore[no-untyped-def]
         return False

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import date
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.validators import RegexValidator
@@ -218,8 +219,25 @@ class Company(models.Model):
 SLUG_ATTEMPTS = 10
 
 
+# Labels of the service's own hosts under SERVICE_DOMAIN (and ones it may need): never a
+# company's subdomain, so that no customer holds sip.<service> or join.<service>.
+RESERVED_LABELS = frozenset(
+    {"www", "mail", "smtp", "api", "admin", "portal", "app", "status", "sip", "sips", "h323"}
+    | {"join", "meet", "turn", "stun", "conference", "provision", "provisioning"}
+)
+
+
+def reserved_labels() -> frozenset[str]:
+    """RESERVED_LABELS and the first labels of the configured service hosts."""
+    hosts = (settings.SIP_SERVICE_HOST, settings.H323_SERVICE_HOST)
+    join = urlsplit(settings.ENDPOINT_QR_URL_TEMPLATE.replace("{address}", "x")).hostname or ""
+    return RESERVED_LABELS | {h.split(".")[0] for h in (*hosts, join) if h}
+
+
 def unique_company_slug(name: str) -> str:
     base = (slugify(name) or "company")[:50].strip("-") or "company"
+    if base in reserved_labels():
+        base = f"{base}-company"
     slug, n = base, 1
     while Company.objects.filter(slug=slug).exists():
         n += 1

@@ -26,7 +26,8 @@ def _clean_company_fields(fields: dict[str, Any]) -> dict[str, Any]:
     unknown = set(fields) - set(COMPANY_FIELDS)
     if unknown:
         raise ValueError(f"Unknown company fields: {sorted(unknown)}")
-    cleaned = {k: (v.strip() if isinstance(v, str) else v) for k, v in fields.items()}
+    # One line each: white space (line breaks included) folded, as emails and exports show it.
+    cleaned = {k: (" ".join(v.split()) if isinstance(v, str) else v) for k, v in fields.items()}
     if "name" in cleaned and not cleaned["name"]:
         raise ValidationError({"name": "Enter the company's name."})
     if "contact_email" in cleaned:
@@ -83,7 +84,8 @@ def company_delete(*, actor: Actor, company: Company) -> None:
     use a calling domain restrict its deletion (RESTRICT, not PROTECT), which lets them go with
     the company in the same cascade while a domain in use cannot be deleted on its own."""
     ensure_can_write(actor, company.partner)
-    Company.objects.select_for_update().filter(pk=company.pk).first()
+    if Company.objects.select_for_update().filter(pk=company.pk).first() is None:
+        return  # deleted meanwhile (a double click): once is enough, and audited once
     audit_record(actor, "company.delete", company, data={"name": company.name})
     company.delete()
 
@@ -193,9 +195,12 @@ def member_set_active(
 ) -> PartnerMembership:
     ensure_can_manage_staff(actor, membership.partner)
     _ensure_not_self(actor, membership)
-    user = membership.user
+    user = User.objects.select_for_update().get(pk=membership.user_id)
+    if user.is_active == active:
+        return membership  # already so (a double click): nothing to change or audit
     user.is_active = active
     user.save(update_fields=["is_active"])
+    membership.user = user
     audit_record(actor, "member.reactivate" if active else "member.deactivate", membership)
     return membership
 

@@ -425,3 +425,62 @@ def test_behind_proxy_configures_the_one_client_address_function(settings):
     code = "from django.conf import settings; print(settings.CLIENT_IP_PROXY_COUNT)"
     result = run_manage("shell", "-c", code, BEHIND_PROXY="1")
     assert result.stdout.split()[-1:] == ["1"], result.stderr
+
+
+# --- found by the second attack pass ---------------------------------------------------------
+
+
+def test_a_double_clicked_company_delete_is_done_and_audited_once(personas):
+    company = Company.objects.get(pk=personas.company.pk)
+    stale = Company.objects.get(pk=personas.company.pk)
+    services.company_delete(actor=personas.regular, company=company)
+    services.company_delete(actor=personas.regular, company=stale)  # the second click
+    assert AuditEvent.objects.filter(action="company.delete").count() == 1
+
+
+def test_deactivating_twice_is_audited_once(personas):
+    membership = PartnerMembership.objects.get(user=personas.regular)
+    for _click in range(2):
+        services.member_set_active(actor=personas.manager, membership=membership, active=False)
+    assert AuditEvent.objects.filter(action="member.deactivate").count() == 1
+
+
+def test_admin_shows_no_second_factor_secrets(personas, login):
+    from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    totp = TOTPDevice.objects.create(user=personas.regular, name="authenticator", confirmed=True)
+    static = StaticDevice.objects.create(user=personas.regular, name="recovery", confirmed=True)
+    StaticToken.objects.create(device=static, token="recovery1")
+    client = login(personas.ops)
+    pages = [
+        reverse("admin:otp_totp_totpdevice_changelist"),
+        reverse("admin:otp_totp_totpdevice_change", args=[totp.pk]),
+        reverse("admin:otp_static_staticdevice_change", args=[static.pk]),
+    ]
+    for page in pages:
+        response = client.get(page)
+        assert response.status_code == 200
+        body = response.content.decode()
+        assert totp.key not in body and "recovery1" not in body and "otpauth://" not in body
+    config = client.get(f"/admin/otp_totp/totpdevice/{totp.pk}/config/", follow=True)
+    assert "otpauth://" not in config.content.decode() and totp.key not in config.content.decode()
+
+
+@pytest.mark.parametrize("name", ["SIP", "join", "www", "H323"])
+def test_a_company_never_gets_a_service_host_as_its_subdomain(personas, name):
+    company = services.company_create(
+        actor=personas.regular, partner=personas.partner, name=name, contact_email="c@x.example"
+    )
+    assert company.slug == f"{name.lower()}-company"
+
+
+def test_company_fields_are_one_line(personas):
+    company = services.company_create(
+        actor=personas.regular,
+        partner=personas.partner,
+        name="Globex\r\nBcc: victim@x.example",
+        contact_email="c@x.example",
+        reference=" ref\t1 ",
+    )
+    assert (company.name, company.reference) == ("Globex Bcc: victim@x.example", "ref 1")
