@@ -70,13 +70,15 @@ class CallingDomainQuerySet(models.QuerySet["CallingDomain"]):
 
     def claims_warning_due(self, now: datetime) -> CallingDomainQuerySet:
         """Pending claims within CLAIM_WARNING_NOTICE of their expiry, not warned yet. Expired
-        ones are not warned: they are removed (a warning would name a date already past)."""
+        ones are not warned: they are removed (a warning would name a date already past); nor
+        are claims of a name another company verified (publishing the record cannot help)."""
+        verified_names = self.model.objects.filter(status=DomainStatus.VERIFIED).values("name")
         return self.filter(
             status=DomainStatus.PENDING,
             created_at__lte=now - (CLAIM_LIFETIME - CLAIM_WARNING_NOTICE),
             created_at__gt=now - CLAIM_LIFETIME,
             expiry_warned_at__isnull=True,
-        )
+        ).exclude(name__in=verified_names)
 
 
 class CallingDomain(VerifiableDomain):

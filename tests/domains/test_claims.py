@@ -410,3 +410,17 @@ def test_another_partner_holding_the_same_name_gets_404_on_our_claim(personas, l
     assert theirs.verification_token in own.content.decode()
     assert ours.verification_token not in own.content.decode()
     assert "Acme" not in own.content.decode()
+
+
+def test_a_claim_of_a_name_verified_elsewhere_gets_no_warning_and_expires(
+    clock, personas, dns_server, ours, theirs
+):
+    """Publishing the record cannot win a name another company verified: no warning asks it."""
+    publish(dns_server, theirs)
+    assert verify(theirs).is_verified
+    mail.outbox.clear()
+    clock.move_to(T0 + timedelta(days=23))
+    assert expire() == {"removed": 0, "warned": 0} and not expiry_mails()
+    clock.move_to(T0 + timedelta(days=30))
+    assert expire() == {"removed": 1, "warned": 0}
+    assert not CallingDomain.objects.filter(pk=ours.pk).exists()
