@@ -8,20 +8,39 @@ PORT ?= 8000
 # journeys. Override with PYTEST_ARGS.
 PYTEST_ARGS ?= -n 2 --dist worksteal
 
-.PHONY: install run test e2e audit lint format bench clean worker beat
+.PHONY: install lock run test e2e audit lint format bench clean worker beat
 
-$(VENV)/.installed: pyproject.toml
+# Dependencies come from the lock files, every file checked against its hash: make install and
+# CI install requirements/dev.txt, the Docker image requirements/prod.txt. `make lock` makes
+# both from pyproject.toml. The project itself is installed editable, without dependencies.
+$(VENV)/.installed: pyproject.toml requirements/dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[dev]"
+	$(PY) -m pip install --quiet --require-hashes -r requirements/dev.txt
+	$(PY) -m pip install --quiet --no-deps -e .
 	touch $@
 
 install: $(VENV)/.installed
 
+# Run after changing a dependency in pyproject.toml: pins it (and what it needs) with hashes,
+# keeping every other pin. `make lock UPGRADE=1` moves every pin to the newest allowed release.
+# One resolution for any platform (--universal), for Python 3.11 and later; prod.txt is held to
+# the versions of dev.txt, so the image runs what CI tested.
+LOCK_ARGS := --quiet --universal --python-version 3.11 --generate-hashes \
+	--custom-compile-command "make lock" $(if $(UPGRADE),--upgrade)
+lock: install
+	$(VENV)/bin/uv pip compile $(LOCK_ARGS) --extra dev pyproject.toml -o requirements/dev.txt
+	$(VENV)/bin/uv pip compile $(LOCK_ARGS) -c requirements/dev.txt pyproject.toml \
+		-o requirements/prod.txt
+
 # The embedded demo: SQLite, tasks in-process, emails to var/mail/, two-factor sign-in relaxed.
 # DEBUG off, so that it shows the product's pages (its 404 and 500 too), not Django's debug ones;
 # WhiteNoise serves the static files straight from their folders (no collectstatic).
-RUN_ENV := DEBUG=0 TWO_FACTOR_REQUIRED=0 WHITENOISE_USE_FINDERS=1
+# DEMO ONLY: a signing key published in this file (with DEBUG=0 the portal refuses to start
+# without a key; `check --deploy` flags this one). A deployment sets its own SECRET_KEY.
+DEMO_SECRET_KEY := django-insecure-demo-only-published-in-the-Makefile-never-use-in-production
+RUN_ENV := DEBUG=0 SECRET_KEY=$(DEMO_SECRET_KEY) TWO_FACTOR_REQUIRED=0 WHITENOISE_USE_FINDERS=1 \
+	LOG_FORMAT=console
 
 run: install
 	mkdir -p var/mail
@@ -30,6 +49,7 @@ run: install
 	@echo ""
 	@echo "Portal: http://127.0.0.1:$(PORT)/  (emails are written to var/mail/)"
 	@echo "Two-factor sign-in is OFF for this demo (TWO_FACTOR_REQUIRED=0); production requires it."
+	@echo "SECRET_KEY is the Makefile's public demo key; production sets its own (required with DEBUG=0)."
 	$(RUN_ENV) $(PY) manage.py runserver 127.0.0.1:$(PORT)
 
 test: install
@@ -51,11 +71,12 @@ format: install
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
+# Beside `make run` (with a CELERY_BROKER_URL): the demo's key, so that links match.
 worker: install
-	$(VENV)/bin/celery -A portal worker -l info
+	SECRET_KEY=$(DEMO_SECRET_KEY) $(VENV)/bin/celery -A portal worker -l info
 
 beat: install
-	$(VENV)/bin/celery -A portal beat -l info
+	SECRET_KEY=$(DEMO_SECRET_KEY) $(VENV)/bin/celery -A portal beat -l info
 
 clean:
 	rm -rf var/*.sqlite3 staticfiles .pytest_cache
@@ -63,4 +84,4 @@ clean:
 # Benchmarks at scale (PostgreSQL; not part of `make test`). Writes bench/results/latest.json.
 bench: install
 	@command -v wrk >/dev/null 2>&1 || (apt-get install -y -qq wrk >/dev/null 2>&1 || echo "wrk missing: load test skipped")
-	$(PY) bench/run.py
+	SECRET_KEY=$(DEMO_SECRET_KEY) $(PY) bench/run.py

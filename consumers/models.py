@@ -13,6 +13,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from licensing.seats import ENTERPRISE, ROOM
+from portal.jobs import LongJobQuerySet
 
 from .tokens import new_nonce
 
@@ -232,7 +233,8 @@ class Invitation(models.Model):
     token_nonce = models.CharField(max_length=64)
     token_hash = models.CharField(max_length=64, unique=True)
     # When the invitation (or the latest manual re-send) went out: the 10 / 30 / 60-day
-    # schedule counts from here. Null until the first successful send.
+    # schedule counts from here. Set when its email is written to the outbox; null only for
+    # invitations from before the outbox whose first send never went out.
     sent_at = models.DateTimeField(null=True, blank=True)
     first_reminder_at = models.DateTimeField(null=True, blank=True)
     second_reminder_at = models.DateTimeField(null=True, blank=True)
@@ -366,6 +368,16 @@ class BatchStatus(models.TextChoices):
     CANCELLED = "cancelled", "Cancelled"
 
 
+# A queued or running batch whose heartbeat (stamped when it is queued, when a run takes it and
+# after each chunk, seconds apart) is older than this has no live run: its worker died, or the
+# broker was down when it was confirmed. The recovery job queues it again.
+BATCH_STALE_AFTER = timedelta(minutes=3)
+
+
+class BatchJobQuerySet(LongJobQuerySet):
+    STALE_AFTER = BATCH_STALE_AFTER
+
+
 class BatchJob(models.Model):
     """A batch of one action over many consumers: previewed, confirmed, then run by a task."""
 
@@ -386,10 +398,22 @@ class BatchJob(models.Model):
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(default=timezone.now)
+    attempts = models.PositiveSmallIntegerField(default=0)  # runs that took it
+
+    objects = BatchJobQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["company", "-created_at"])]
+        indexes = [
+            models.Index(fields=["company", "-created_at"]),
+            # The recovery job's look-up, every minute: only the unfinished batches.
+            models.Index(
+                fields=["heartbeat_at"],
+                name="batchjob_unfinished_idx",
+                condition=Q(status__in=["queued", "running"]),
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_action_display()} × {self.total} ({self.status})"

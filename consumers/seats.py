@@ -83,9 +83,10 @@ def seat_take(*, locked_company: Company, kind: str) -> bool:
 
 
 def _deactivated(company: Company, count: int, action: str, reason: str) -> None:
-    """Audit a job's deactivations and tell the company contact and the partner, on commit."""
+    """Audit a job's deactivations and tell the company contact and the partner (the email
+    leaves once the deactivation commits)."""
     audit_record(None, action, company, data={"count": count})
-    transaction.on_commit(lambda: emails.consumers_deactivated(company, count=count, reason=reason))
+    emails.consumers_deactivated(company, count=count, reason=reason)
 
 
 def release_trials(*, today: date) -> dict[str, int]:

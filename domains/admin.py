@@ -2,14 +2,19 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
+
+from portal.admin import ServiceAdmin, adopt
 
 from . import services
 from .models import CallingDomain, InteropConfiguration, Microsoft365Domain
 
 
 @admin.register(CallingDomain)
-class CallingDomainAdmin(admin.ModelAdmin):
+class CallingDomainAdmin(ServiceAdmin):
+    """Added by partners, through the rules and the DNS email; verified by DNS or by the rules
+    of automatic verification. Ops look, ask for a DNS check now, or delete (the service refuses
+    a domain in use and the company's service domain)."""
+
     list_display = [
         "name",
         "company",
@@ -21,7 +26,6 @@ class CallingDomainAdmin(admin.ModelAdmin):
     list_filter = ["status", "verification_method"]
     search_fields = ["name", "company__name"]
     list_select_related = ["company"]
-    raw_id_fields = ["company"]
     readonly_fields = [
         "public_id",
         "name",
@@ -39,7 +43,13 @@ class CallingDomainAdmin(admin.ModelAdmin):
     actions = ["verify_now"]
 
     def has_add_permission(self, request):  # type: ignore[no-untyped-def]
-        return False  # added by partners, through the rules and the DNS email
+        return False
+
+    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False  # nothing to type in: saving the page would only write back stale values
+
+    def delete_service(self, request, obj):  # type: ignore[no-untyped-def]
+        services.calling_domain_delete(actor=request.user, calling_domain=obj)
 
     @admin.action(description="Check DNS now")
     def verify_now(self, request, queryset):  # type: ignore[no-untyped-def]
@@ -48,13 +58,24 @@ class CallingDomainAdmin(admin.ModelAdmin):
         messages.info(request, "Checked.")
 
 
+class Microsoft365DomainAddForm(forms.ModelForm):
+    class Meta:
+        model = Microsoft365Domain
+        fields = ["company", "name"]
+
+
 @admin.register(Microsoft365Domain)
-class Microsoft365DomainAdmin(admin.ModelAdmin):
+class Microsoft365DomainAdmin(ServiceAdmin):
+    """Added through microsoft365_domain_add (the name read like every domain name typed in:
+    domains.names.normalize_domain), then never renamed: a name proven by TXT or by ops stays
+    the name it was proven for. Delete it and add the right one instead."""
+
+    form = Microsoft365DomainAddForm
     list_display = ["name", "company", "status", "verified_by_ops", "verified_at"]
     list_filter = ["status", "verified_by_ops"]
     search_fields = ["name", "company__name"]
     list_select_related = ["company"]
-    raw_id_fields = ["company"]
+    autocomplete_fields = ["company"]
     readonly_fields = [
         "public_id",
         "status",
@@ -67,9 +88,21 @@ class Microsoft365DomainAdmin(admin.ModelAdmin):
     ]
     actions = ["mark_verified"]
 
+    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+    def save_model(self, request, obj, form, change):  # type: ignore[no-untyped-def]
+        domain = services.microsoft365_domain_add(
+            actor=request.user, company=obj.company, name=form.cleaned_data["name"]
+        )
+        adopt(obj, domain)
+
+    def delete_service(self, request, obj):  # type: ignore[no-untyped-def]
+        services.microsoft365_domain_delete(actor=request.user, microsoft365_domain=obj)
+
     @admin.action(description="Mark verified (checked by operations)")
     def mark_verified(self, request, queryset):  # type: ignore[no-untyped-def]
-        for domain in queryset:
+        for domain in queryset.select_related("company__partner"):
             services.microsoft365_domain_mark_verified(
                 actor=request.user, microsoft365_domain=domain
             )
@@ -77,33 +110,37 @@ class Microsoft365DomainAdmin(admin.ModelAdmin):
 
 
 class InteropAdminForm(forms.ModelForm):
-    """Ops edit interop configurations through the portal's gate: only a verified calling
-    domain of the same company (services.ensure_verified)."""
+    """The fields of interop_configuration_create, which checks them: a verified calling domain
+    of the same company (the portal's gate) and a tenant not configured yet."""
 
     class Meta:
         model = InteropConfiguration
-        fields = ["company", "kind", "name", "tenant_id", "calling_domain"]
-
-    def clean(self):  # type: ignore[no-untyped-def]
-        cleaned = super().clean()
-        domain = cleaned.get("calling_domain")
-        company = cleaned.get("company")
-        if domain is not None and company is not None:
-            if domain.company_id != company.pk:
-                self.add_error("calling_domain", "This domain belongs to another company.")
-                return cleaned
-            try:
-                services.ensure_verified(domain)
-            except ValidationError as exc:
-                self.add_error("calling_domain", exc.message_dict["domain"])
-        return cleaned
+        fields = ["company", "name", "tenant_id", "calling_domain"]
 
 
 @admin.register(InteropConfiguration)
-class InteropConfigurationAdmin(admin.ModelAdmin):
+class InteropConfigurationAdmin(ServiceAdmin):
     form = InteropAdminForm
     list_display = ["name", "company", "kind", "tenant_id", "calling_domain"]
     list_filter = ["kind"]
     search_fields = ["name", "tenant_id", "company__name"]
     list_select_related = ["company", "calling_domain"]
-    raw_id_fields = ["company", "calling_domain"]
+    autocomplete_fields = ["company", "calling_domain"]
+    readonly_fields = ["public_id", "kind", "created_at"]
+
+    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False  # no service changes one: delete it and add it again
+
+    def save_model(self, request, obj, form, change):  # type: ignore[no-untyped-def]
+        data = form.cleaned_data
+        config = services.interop_configuration_create(
+            actor=request.user,
+            company=data["company"],
+            name=data["name"],
+            tenant_id=data["tenant_id"],
+            calling_domain=data["calling_domain"].name,
+        )
+        adopt(obj, config)
+
+    def delete_service(self, request, obj):  # type: ignore[no-untyped-def]
+        services.interop_configuration_delete(actor=request.user, configuration=obj)

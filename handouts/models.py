@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django_countries.fields import CountryField
+from phonenumber_field.modelfields import PhoneNumberField
+
+from portal.jobs import LongJobQuerySet
 
 
 class DialInNumberQuerySet(models.QuerySet):
@@ -16,11 +20,15 @@ class DialInNumberQuerySet(models.QuerySet):
 
 
 class DialInNumber(models.Model):
-    """A PSTN number callers dial to join meetings; kept by operations in Django admin."""
+    """A PSTN number callers dial to join meetings; kept by operations in Django admin
+    (handouts.dial_in: a valid number, stored as E.164)."""
 
     country = CountryField()
     label = models.CharField(max_length=100, help_text="City or label, e.g. London or Toll-free")
-    number = models.CharField(max_length=40)
+    number = PhoneNumberField(
+        max_length=40,
+        help_text="In international form (+44 20 7946 0000), or national for the country.",
+    )
     sort_order = models.PositiveSmallIntegerField(default=0)
     is_active = models.BooleanField(default=True)
 
@@ -31,7 +39,13 @@ class DialInNumber(models.Model):
         verbose_name = "PSTN dial-in number"
 
     def __str__(self) -> str:
-        return f"{self.country.name} {self.label}: {self.number}"
+        return f"{self.country.name} {self.label}: {self.international}"
+
+    @property
+    def international(self) -> str:
+        """The number as callers dial it from abroad: +44 20 7946 0000 (handouts show this)."""
+        number = self.number
+        return number.as_international if number and number.is_valid() else str(number or "")
 
 
 class ExportStatus(models.TextChoices):
@@ -39,6 +53,16 @@ class ExportStatus(models.TextChoices):
     RUNNING = "running", "Generating"
     DONE = "done", "Ready"
     FAILED = "failed", "Failed"
+
+
+# A queued or running export whose heartbeat (stamped when it is queued, when a run takes it,
+# and every HEARTBEAT_EVERY seconds while it renders) is older than this has no live run: its
+# worker died, or the broker was down when it was asked for. The recovery job queues it again.
+EXPORT_STALE_AFTER = timedelta(minutes=3)
+
+
+class HandoutExportQuerySet(LongJobQuerySet):
+    STALE_AFTER = EXPORT_STALE_AFTER
 
 
 class HandoutExport(models.Model):
@@ -60,9 +84,21 @@ class HandoutExport(models.Model):
     error = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     finished_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(default=timezone.now)
+    attempts = models.PositiveSmallIntegerField(default=0)  # runs that took it
+
+    objects = HandoutExportQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at"]
+        indexes = [
+            # The recovery job's look-up, every minute: only the unfinished exports.
+            models.Index(
+                fields=["heartbeat_at"],
+                name="handoutexport_unfinished_idx",
+                condition=models.Q(status__in=["queued", "running"]),
+            )
+        ]
 
     def __str__(self) -> str:
         return f"Handout {self.fmt} for {self.company_id} ({self.status})"

@@ -9,3 +9,8 @@ from . import services
 def handout_export_run(export_id: int) -> str | None:
     export = services.handout_export_run(export_id=export_id)
     return export.status if export else None
+
+
+@shared_task
+def handout_exports_recover() -> int:
+    return services.handout_exports_recover()

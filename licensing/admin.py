@@ -3,6 +3,8 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin
 
+from portal.admin import ServiceAdmin
+
 from . import services
 from .models import License
 
@@ -29,7 +31,7 @@ class LicenceAdminForm(forms.ModelForm):
 
 
 @admin.register(License)
-class LicenceAdmin(admin.ModelAdmin):
+class LicenceAdmin(ServiceAdmin):
     form = LicenceAdminForm
     list_display = [
         "company",
@@ -43,8 +45,14 @@ class LicenceAdmin(admin.ModelAdmin):
     list_filter = ["kind", "starts_on", "ends_on", "company__partner"]
     search_fields = ["company__name", "reference", "cost_centre", "public_id"]
     list_select_related = ["company"]
-    raw_id_fields = ["company"]
-    readonly_fields = ["public_id", "created_at"]
+    autocomplete_fields = ["company"]
+
+    def get_readonly_fields(self, request, obj=None):  # type: ignore[no-untyped-def]
+        # Moving a licence would take seats from its company unchecked: delete and add instead.
+        return ["public_id", "created_at"] + (["company"] if obj is not None else [])
 
     def save_model(self, request, obj, form, change):  # type: ignore[no-untyped-def]
         services.licence_save(actor=request.user, licence=obj)
+
+    def delete_service(self, request, obj):  # type: ignore[no-untyped-def]
+        services.licence_delete(actor=request.user, licence=obj)

@@ -58,8 +58,9 @@ def trial_reminders_send(*, today: date) -> int:
     """Reminders 23 and 7 days before evaluation ends, and one when it has ended.
 
     Each is claimed with a conditional UPDATE stamping the evaluation end date it was sent for,
-    so a second or concurrent run sends nothing, and an extended evaluation gets its own.
-    A failed send rolls the stamp back, so the next run tries again.
+    and its email is written to the outbox in the same transaction (the outbox retries a
+    mail server that is down), so a second or concurrent run sends nothing, and an extended
+    evaluation gets its own.
     """
     sent = 0
     for stamp, email, window in _trial_email_plans(today):

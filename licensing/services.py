@@ -35,12 +35,20 @@ def licence_validate(*, licence: License, today: date | None = None) -> None:
     before = others + ([stored] if stored is not None and stored.is_active(today) else [])
     after = others + ([licence] if licence.is_active(today) else [])
     families = {licence_family(licence.kind)} | ({licence_family(stored.kind)} if stored else set())
+    _ensure_no_reduction_below_usage(licence.company, before, after, families)
+
+
+def _ensure_no_reduction_below_usage(
+    company: Company, before: list[License], after: list[License], families: set[str]
+) -> None:
+    """Capacity (today's active licences `before` → `after`) may grow, or shrink down to the
+    seats in use, never below."""
     used = None
     for family in sorted(families):
         new_capacity, old_capacity = capacity_of(after, family), capacity_of(before, family)
         if new_capacity is None or (old_capacity is not None and new_capacity >= old_capacity):
             continue  # not a reduction
-        used = used or seat_holders().used(company=licence.company)
+        used = used or seat_holders().used(company=company)
         if new_capacity < used[family]:
             raise ValidationError(
                 f"This change would leave {new_capacity} {FAMILY_LABEL[family]} seats while "
@@ -68,3 +76,27 @@ def licence_save(*, actor: Actor, licence: License) -> License:
         },
     )
     return licence
+
+
+@transaction.atomic
+def licence_delete(*, actor: Actor, licence: License) -> None:
+    """Delete a licence: refused like a reduction when its seats are in use today."""
+    ensure_is_ops(actor, "manage licences")
+    company = Company.objects.select_for_update().get(pk=licence.company_id)
+    stored = License.objects.filter(pk=licence.pk).first()
+    if stored is None:
+        return  # deleted meanwhile (a double click): once is enough, and audited once
+    today = timezone.localdate()
+    if stored.is_active(today):
+        others = list(
+            License.objects.filter(company=company).active_on(today).exclude(pk=stored.pk)
+        )
+        families = {licence_family(stored.kind)}
+        _ensure_no_reduction_below_usage(company, [*others, stored], others, families)
+    audit_record(
+        actor,
+        "licence.delete",
+        stored,
+        data={"kind": stored.kind, "quantity": stored.quantity},
+    )
+    stored.delete()

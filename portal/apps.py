@@ -11,5 +11,8 @@ class PortalConfig(AppConfig):
     def ready(self) -> None:
         from . import (
             lookups,  # noqa: F401  (registers the any_of lookup)
+            observability,
             signals,  # noqa: F401  (drops cached tab counts on changes)
         )
+
+        observability.install()  # job summary lines, request ids into tasks, Celery's logging

@@ -2,14 +2,41 @@
 
 from __future__ import annotations
 
+import logging
 import os
+from typing import Any
 
-from celery import Celery
+from celery import Celery, Task
 from celery.schedules import crontab
+
+from .locks import advisory_lock
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
 
-app = Celery("portal")
+logger = logging.getLogger(__name__)
+
+# What a periodic job's task returns when another run of it (or of a job sharing its lock) holds
+# the lock.
+JOB_SKIPPED = "skipped: already running elsewhere"
+
+
+class PortalTask(Task):
+    """Every task of the app. A periodic job (PERIODIC_JOBS) runs under its advisory lock,
+    however it is started (beat, a second beat, `runjobs`, a direct call): a run that finds
+    the lock held is skipped, never raced."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        lock = job_lock_name(self.name)
+        if lock is None:
+            return super().__call__(*args, **kwargs)
+        with advisory_lock(f"job:{lock}") as acquired:
+            if not acquired:
+                logger.info("%s: skipped, another run holds the lock %r", self.name, lock)
+                return JOB_SKIPPED
+            return super().__call__(*args, **kwargs)
+
+
+app = Celery("portal", task_cls=PortalTask)
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
@@ -30,7 +57,29 @@ PERIODIC_JOBS: dict[str, tuple[str, object]] = {
         crontab(hour=1, minute=30),
     ),
     "licences-expiry": ("licensing.tasks.licences_expiry_run", crontab(hour=2, minute=0)),
+    # Every minute: queue again the long jobs a dead worker or a broker outage left behind
+    # (their heartbeat is stale), and show beat and the workers alive (portal.health, /readyz).
+    "batches-recover": ("consumers.tasks.batches_recover", crontab()),
+    "handout-exports-recover": ("handouts.tasks.handout_exports_recover", crontab()),
+    "heartbeat": ("portal.health.heartbeat", crontab()),
+    "outbox-cleanup": ("portal.tasks.outbox_delete_sent", crontab(hour=4, minute=30)),
+    # Last, so that `runjobs` sends what the jobs before it wrote (with no worker to do it).
+    "outbox-send": ("portal.tasks.outbox_send_due", crontab()),
 }
+
+# Jobs that work on the same rows share one lock and so run one after the other: the reminders
+# and the purge both take invitations (overlapping, each held rows the other waited for).
+SHARED_LOCKS = {"invitation-reminders": "invitations", "invitations-purge": "invitations"}
+
+
+def job_lock_name(task_name: str) -> str | None:
+    """The lock a task holds while it runs: its job's (or the one it shares); None for a task
+    that is not a periodic job."""
+    for job, (task, _schedule) in PERIODIC_JOBS.items():
+        if task == task_name:
+            return SHARED_LOCKS.get(job, job)
+    return None
+
 
 app.conf.beat_schedule = {
     name: {"task": task, "schedule": schedule} for name, (task, schedule) in PERIODIC_JOBS.items()

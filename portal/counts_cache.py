@@ -12,6 +12,11 @@ A token is random and never reused, so a token evicted from the cache cannot bri
 counts. The token is dropped when the change is saved and again once it commits: a view that
 counted in between (seeing the data from before the change) stored its counts with a token
 that is no longer current.
+
+Without the cache (Redis down: settings.redis_cache logs and skips its errors) the counts are
+counted on every view, and a change drops no token. So counts stored before an outage may be
+shown after it, until they expire (COUNTS_TIMEOUT), if the cache kept them and a company
+changed meanwhile.
 """
 
 from __future__ import annotations
@@ -43,7 +48,10 @@ def company_counts(
         return stored[2]
     if token is None:
         token = uuid.uuid4().hex
-        if not cache.add(token_key, token, TOKEN_TIMEOUT):  # another view made one first
+        added = cache.add(token_key, token, TOKEN_TIMEOUT)
+        if added is None:  # the cache does not answer (its errors are skipped): only count
+            return count()
+        if not added:  # another view made one first
             token = cache.get(token_key) or token
     counts = count()
     cache.set(counts_key, (token, day.isoformat(), counts), COUNTS_TIMEOUT)

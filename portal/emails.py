@@ -6,11 +6,14 @@ template engine (settings.TEMPLATES: no HTML autoescaping); the HTML body is esc
 The context of every email is assembled here, from the objects the caller passes: the caller
 decides *when* to send, this module *what*.
 
+`send()` renders the email at once and writes it to the outbox (portal.outbox) in the caller's
+transaction: call it in the transaction of the change that causes the email, and the email
+leaves exactly when that change commits, once (the worker sends it after the commit).
+
 Portal sits below the other apps, so the objects arrive as arguments (a consumer's invitation,
 a calling domain with its DNS records) and are read by attribute; nothing here imports them.
-The password reset email is sent by Django's PasswordResetView with the `password_reset_*`
-templates (Django renders them with the HTML engine: their text templates turn autoescaping
-off themselves), and is the one email not listed below.
+The password reset email is Django's (PasswordResetView, with the `password_reset_*`
+templates and Django's context), written to the outbox by portal.forms.PasswordResetForm.
 """
 
 from __future__ import annotations
@@ -20,14 +23,14 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.tokens import default_token_generator
-from django.core.mail import EmailMultiAlternatives
 from django.template import engines
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
-from .models import Company, Partner, PartnerMembership
+from .models import Company, OutboxMessage, Partner, PartnerMembership
+from .outbox import about_key, outbox_write
 
 
 def render(name: str, context: dict[str, Any]) -> tuple[str, str, str]:
@@ -47,21 +50,24 @@ def send(
     context: dict[str, Any],
     cc: Sequence[str] = (),
     reply_to: Sequence[str] = (),
-    connection: Any = None,
-) -> None:
-    """Render and send now. Raises on SMTP failure, so that callers do not stamp a failed send."""
-    subject, text, html = render(name, context)
-    message = EmailMultiAlternatives(
-        subject=subject,
-        body=text,
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        to=list(to),
-        cc=list(cc),
-        reply_to=list(reply_to),
-        connection=connection,
+    about: str = "",
+    holds_secret: bool = False,
+    replaces_pending: bool = False,
+) -> OutboxMessage:
+    """Render now and write to the outbox, in the caller's transaction (see the module's doc).
+    `about`: what the email concerns, when deleting that must delete the email (an invitee);
+    `holds_secret`: a sign-in link, not kept once sent; `replaces_pending`: the same email
+    about the same thing still waiting to go is dropped for this one."""
+    return outbox_write(
+        name=name,
+        rendered=render(name, context),
+        to=to,
+        cc=cc,
+        reply_to=reply_to,
+        about=about,
+        holds_secret=holds_secret,
+        replaces_pending=replaces_pending,
     )
-    message.attach_alternative(html, "text/html")
-    message.send(fail_silently=False)
 
 
 def _support(partner: Partner) -> list[str]:
@@ -97,6 +103,7 @@ def staff_invitation(membership: PartnerMembership) -> None:
         "staff_invitation",
         to=[user.email],
         context={"partner": membership.partner, "membership": membership, "link": link},
+        holds_secret=True,
     )
 
 
@@ -113,19 +120,28 @@ def account_exists(*, email: str, partner: Partner) -> None:
     )
 
 
+def password_reset(*, to: str, context: dict[str, Any]) -> None:
+    """Django's password reset email; `context` is the one PasswordResetForm builds (email,
+    protocol, domain, uid, token)."""
+    send("password_reset", to=[to], context=context, holds_secret=True)
+
+
 # --- customers ----------------------------------------------------------------------------------
 
 
-def invitation(invitation: Any, *, link: str, reminder: bool, connection: Any = None) -> None:
+def invitation(invitation: Any, *, link: str, reminder: bool) -> None:
     """A user's invitation (`reminder`: the 10- or 30-day re-send). `invitation` is a
-    consumers.models.Invitation; `link` its acceptance URL."""
+    consumers.models.Invitation; `link` its acceptance URL. It holds the invitee's personal
+    data: deleting the consumer deletes it (`about`), and a newer one replaces it if it is
+    still waiting to go."""
     consumer = invitation.consumer
     company = consumer.company
     send(
         "invitation",
         to=[invitation.email],
         reply_to=_support(company.partner),
-        connection=connection,
+        about=about_key("consumer", consumer.pk),
+        replaces_pending=True,
         context={
             "invitation": invitation,
             "consumer": consumer,
@@ -170,6 +186,11 @@ def trial_reminder(company: Company, *, days_left: int) -> None:
 
 def trial_ended(company: Company, *, days_left: int) -> None:
     _to_company("trial_ended", company, days_left=days_left)
+
+
+def trial_extended(company: Company) -> None:
+    """Operations extended the evaluation: it now ends on `company.evaluation_ends_on`."""
+    _to_company("trial_extended", company)
 
 
 def consumers_deactivated(company: Company, *, count: int, reason: str) -> None:

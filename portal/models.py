@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import date, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -272,3 +272,92 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action} {self.object_type}:{self.object_id}"
+
+
+# --- the outbox (portal.outbox) -----------------------------------------------------------------
+
+# A message claimed for sending and neither stamped sent nor released after this long was lost in
+# flight (the sender crashed, or its host went away): the periodic job takes it again. Far above
+# the time one SMTP exchange may take (EMAIL_TIMEOUT per command).
+OUTBOX_CLAIM_TIMEOUT = timedelta(minutes=15)
+
+
+class OutboxStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    SENDING = "sending", "Sending"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Failed (gave up)"
+
+
+class OutboxMessageQuerySet(models.QuerySet):
+    def due(self, now: datetime) -> OutboxMessageQuerySet:
+        """Waiting for (another) attempt, or claimed so long ago that its sender is gone."""
+        waiting = Q(status=OutboxStatus.PENDING, next_attempt_at__lte=now)
+        lost = Q(status=OutboxStatus.SENDING, claimed_at__lte=now - OUTBOX_CLAIM_TIMEOUT)
+        return self.filter(waiting | lost)
+
+
+class OutboxMessage(models.Model):
+    """An email, written in the transaction of the change that caused it and rendered then (it
+    says what the change meant, whenever it leaves); portal.outbox sends it and stamps it.
+
+    `about` names what the message is about (`consumer:<id>`, portal.outbox.about_key) without a
+    foreign key to a higher app, so that deleting an invitee's personal data deletes their
+    messages too. A message holding a sign-in link (`holds_secret`) loses its body once sent."""
+
+    name = models.CharField(max_length=64)  # the email's name in portal.emails
+    about = models.CharField(max_length=64, blank=True)
+    from_email = models.CharField(max_length=254)
+    to = models.JSONField(default=list)
+    cc = models.JSONField(default=list, blank=True)
+    reply_to = models.JSONField(default=list, blank=True)
+    subject = models.TextField()
+    text = models.TextField(blank=True)
+    html = models.TextField(blank=True)
+    holds_secret = models.BooleanField(default=False)
+    status = models.CharField(
+        max_length=8, choices=OutboxStatus.choices, default=OutboxStatus.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    claimed_at = models.DateTimeField(null=True, blank=True)  # the latest attempt
+    sent_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = OutboxMessageQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at"],
+                name="outbox_waiting_idx",
+                condition=Q(status="pending"),
+            ),
+            models.Index(
+                fields=["claimed_at"],
+                name="outbox_claimed_idx",
+                condition=Q(status__in=["sending", "failed"]),
+            ),
+            models.Index(fields=["sent_at"], name="outbox_sent_idx", condition=Q(status="sent")),
+            # Not partial: `about = ANY(...)` (the purge) does not prove `about <> ''`.
+            models.Index(fields=["about"], name="outbox_about_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} #{self.pk} ({self.status})"
+
+
+# --- health (portal.health) ---------------------------------------------------------------------
+
+
+class Heartbeat(models.Model):
+    """When beat last sent the heartbeat task (`beat`) and a worker last ran it (`worker`):
+    /readyz reports each, and a stale one fails it."""
+
+    name = models.CharField(max_length=16, primary_key=True)
+    at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.name} at {self.at:%Y-%m-%d %H:%M:%S}"

@@ -4,21 +4,36 @@ which client a request comes from: for these limits and for django-axes' sign-in
 
 from __future__ import annotations
 
+import logging
+
 from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest
 from django.utils import timezone
 from ipware import get_client_ip
 
+logger = logging.getLogger(__name__)
+
 WINDOW_SECONDS = 60
 
 
 def rate_limited(key: str, limit: int, *, window: int = WINDOW_SECONDS) -> bool:
     """Count one hit for `key`; True once more than `limit` hits fell in this window
-    (a minute unless `window` says how many seconds)."""
+    (a minute unless `window` says how many seconds).
+
+    Without the cache the limit fails open: the page answers, unlimited, and a log line says
+    so. (The cache skips its errors, settings.redis_cache, and answers None; another backend
+    raises.)"""
     bucket = f"rl:{key}:{window}:{int(timezone.now().timestamp() // window)}"
-    cache.add(bucket, 0, timeout=window + 30)
-    return cache.incr(bucket) > limit
+    try:
+        cache.add(bucket, 0, timeout=window + 30)
+        hits = cache.incr(bucket)
+    except Exception:
+        hits = None
+    if hits is None:
+        logger.warning("rate limit %s not applied: the cache does not answer", key.split(":")[0])
+        return False
+    return hits > limit
 
 
 def client_ip(request: HttpRequest) -> str:

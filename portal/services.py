@@ -3,23 +3,26 @@ records an AuditEvent."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
+from django.utils import timezone
 
+from . import emails
 from .access import Actor, ensure_can_manage_staff, ensure_can_write, ensure_is_ops
 from .audit import audit_record
-from .jobs import enqueue_on_commit
 from .models import Company, Partner, PartnerMembership, Role
 from .twofactor import second_factor_reset
 
 User = get_user_model()
 
 COMPANY_FIELDS = ("name", "country", "reference", "contact_name", "contact_email")
+# What operations' "Extend evaluation" adds (Django admin).
+EVALUATION_EXTENSION = timedelta(days=30)
 
 
 def _clean_company_fields(fields: dict[str, Any]) -> dict[str, Any]:
@@ -79,6 +82,24 @@ def company_set_evaluation(*, actor: Actor, company: Company, ends_on: date | No
 
 
 @transaction.atomic
+def company_extend_evaluation(
+    *, actor: Actor, company: Company, today: date | None = None
+) -> Company:
+    """Extend Evaluation Mode by EVALUATION_EXTENSION from the later of today and its current
+    end (a closed evaluation opens again from today), through company_set_evaluation (audited),
+    and email the company "Trial extended" in the same transaction (portal.emails: it leaves
+    when the change commits)."""
+    ensure_is_ops(actor, "change evaluations")
+    today = today or timezone.localdate()
+    # Under the row lock: two extensions at once add up, neither reads a stale end date.
+    stored = Company.objects.select_for_update().get(pk=company.pk)
+    start = max(today, stored.evaluation_ends_on or today)
+    company_set_evaluation(actor=actor, company=company, ends_on=start + EVALUATION_EXTENSION)
+    emails.trial_extended(company)
+    return company
+
+
+@transaction.atomic
 def company_delete(*, actor: Actor, company: Company) -> None:
     """Delete the company with everything in it. The consumers and interop configurations that
     use a calling domain restrict its deletion (RESTRICT, not PROTECT), which lets them go with
@@ -88,6 +109,17 @@ def company_delete(*, actor: Actor, company: Company) -> None:
         return  # deleted meanwhile (a double click): once is enough, and audited once
     audit_record(actor, "company.delete", company, data={"name": company.name})
     company.delete()
+
+
+@transaction.atomic
+def partner_save(*, actor: Actor, partner: Partner) -> Partner:
+    """Operations add a partner or change its name, support address or colour (Django admin)."""
+    ensure_is_ops(actor, "manage partners")
+    created = partner.pk is None
+    partner.full_clean()
+    partner.save()
+    audit_record(actor, "partner.create" if created else "partner.update", partner)
+    return partner
 
 
 # --- partner staff ----------------------------------------------------------------------------
@@ -115,11 +147,11 @@ def member_invite(
             message = "This person is already on your staff list."
             raise ValidationError({"email": message + (pending if colleague.is_invited else "")})
         audit_record(actor, "member.invite_existing_account", partner)
-        enqueue_on_commit("portal.tasks.account_exists_notice_send", user.pk, partner.pk)
+        emails.account_exists(email=user.email, partner=partner)
         return None
     membership = PartnerMembership.objects.create(user=user, partner=partner, role=role)
     audit_record(actor, "member.invite", membership, partner=partner, data={"role": role})
-    enqueue_on_commit("portal.tasks.staff_invitation_send", membership.pk)
+    emails.staff_invitation(membership)
     return membership
 
 
@@ -165,7 +197,7 @@ def member_invitation_resend(*, actor: Actor, membership: PartnerMembership) -> 
             "from the sign-in page."
         )
     audit_record(actor, "member.invite_resend", membership)
-    enqueue_on_commit("portal.tasks.staff_invitation_send", membership.pk)
+    emails.staff_invitation(membership)
     return membership
 
 

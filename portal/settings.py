@@ -7,12 +7,16 @@ The defaults are the embedded ones (`make run`): SQLite, in-process tasks, email
 
 from __future__ import annotations
 
+import importlib.util
 import os
+import re
+from email.utils import parseaddr
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import environ
-from django.core.exceptions import ImproperlyConfigured
+from django.core.exceptions import ImproperlyConfigured, ValidationError
+from django.core.validators import validate_email
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -82,6 +86,27 @@ def env_hostname(name: str, default: str) -> str:
     return value
 
 
+def env_choice(name: str, default: str, choices: set[str]) -> str:
+    value = env_str(name, default)
+    for choice in choices:
+        if value.lower() == choice.lower():
+            return choice
+    raise ImproperlyConfigured(f"{name}: one of {', '.join(sorted(choices))}, got {value!r}")
+
+
+def env_admins(name: str) -> list[tuple[str, str]]:
+    """`Name <address>` or plain addresses, comma-separated."""
+    admins = []
+    for item in env_list(name, []):
+        display_name, address = parseaddr(item)
+        try:
+            validate_email(address)
+        except ValidationError:
+            raise ImproperlyConfigured(f"{name}: not an email address: {item!r}") from None
+        admins.append((display_name or address, address))
+    return admins
+
+
 def env_nameservers(name: str) -> list[str]:
     """`host` or `host:port` entries; empty means the system resolver."""
     servers = env_list(name, [])
@@ -95,23 +120,38 @@ def env_nameservers(name: str) -> list[str]:
 
 
 DEBUG = env_bool("DEBUG", False)
+# SECRET_KEY signs sessions and the invitation, provisioning and password reset links. The
+# embedded key is public, so with DEBUG off the process refuses to start on it: it serves
+# DEBUG=1 and test runs only (pytest exports PYTEST_VERSION to the processes it starts).
+# `make run` passes a demo key of its own.
+EMBEDDED_SECRET_KEY = "django-insecure-embedded-default-change-me"
 SECRET_KEY = env_str("SECRET_KEY", "")
-if not SECRET_KEY:
-    if not DEBUG and env_bool("REQUIRE_SECRET_KEY", False):
-        raise ImproperlyConfigured("SECRET_KEY: must be set")
-    # Only for the embedded default and tests; check --deploy flags it.
-    SECRET_KEY = "django-insecure-embedded-default-change-me"
+if SECRET_KEY in {"", EMBEDDED_SECRET_KEY}:
+    if not DEBUG and "PYTEST_VERSION" not in os.environ:
+        raise ImproperlyConfigured(
+            "SECRET_KEY: must be set to a long random value when DEBUG=0 "
+            "(the embedded key is for DEBUG=1 and tests only)"
+        )
+    SECRET_KEY = EMBEDDED_SECRET_KEY  # check --deploy flags it
 
 SITE_URL = env_url("SITE_URL", "http://127.0.0.1:8000", schemes={"http", "https"}).rstrip("/")
 _site = urlsplit(SITE_URL)
 ALLOWED_HOSTS = env_list(
     "ALLOWED_HOSTS", [_site.hostname or "127.0.0.1", "localhost", "127.0.0.1", "testserver"]
 )
+for _host in ALLOWED_HOSTS:
+    # Host names only: Django never matches "https://portal.example.com" or "host:8000".
+    if not re.fullmatch(r"\*|\.?[a-z0-9-]+(\.[a-z0-9-]+)*\.?|\[[0-9a-f:.]+\]", _host.lower()):
+        raise ImproperlyConfigured(
+            f"ALLOWED_HOSTS: host names only (no scheme, port or path), got {_host!r}"
+        )
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [f"{_site.scheme}://{_site.netloc}"])
 
 # A site served over HTTPS gets the whole set of transport protections; each can be overridden.
 HTTPS = _site.scheme == "https"
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", HTTPS)
+# Health checks come over plain HTTP from inside the deployment (portal.health).
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", HTTPS)
 CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", HTTPS)
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000 if HTTPS else 0)
@@ -152,6 +192,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: every response carries the request id, and every log line of the request.
+    "portal.observability.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -218,16 +260,34 @@ if DATABASES["default"]["ENGINE"] not in {
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"]["CONN_MAX_AGE"] = env_int("DATABASE_CONN_MAX_AGE", 60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # A database that does not answer fails a request (and /readyz) instead of holding it.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+
+def redis_cache(url: str) -> dict[str, object]:
+    """django-redis, degrading: a Redis that is down or hung is logged and skipped (a read
+    misses, a write is lost) instead of failing the page, within a second or two."""
+    return {
+        "BACKEND": "django_redis.cache.RedisCache",
+        "LOCATION": url,
+        "OPTIONS": {
+            "IGNORE_EXCEPTIONS": True,
+            "SOCKET_CONNECT_TIMEOUT": 1,
+            "SOCKET_TIMEOUT": 1,
+        },
+    }
+
 
 REDIS_URL = env_url("REDIS_URL", "", schemes={"redis", "rediss"})
 CACHES = {
     "default": (
-        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        redis_cache(REDIS_URL)
         if REDIS_URL
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     )
 }
+DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True  # each skipped cache call is logged
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -293,6 +353,25 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = env_bool("WHITENOISE_USE_FINDERS", DEBUG)
 WHITENOISE_AUTOREFRESH = env_bool("WHITENOISE_AUTOREFRESH", DEBUG)
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))
+# Handout files are written by the worker and served by the web: MEDIA_ROOT must be one
+# directory both see (docker-compose.yml's `media` volume), or MEDIA_S3_BUCKET names an
+# S3-compatible bucket, through django-storages (installed on demand: django-storages[s3]; the
+# credentials from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY).
+MEDIA_S3_BUCKET = env_str("MEDIA_S3_BUCKET", "")
+if MEDIA_S3_BUCKET:
+    if importlib.util.find_spec("storages") is None:
+        raise ImproperlyConfigured('MEDIA_S3_BUCKET: needs pip install "django-storages[s3]"')
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": MEDIA_S3_BUCKET,
+            "endpoint_url": env_str("MEDIA_S3_ENDPOINT_URL", "") or None,
+            "region_name": env_str("MEDIA_S3_REGION", "") or None,
+            "location": env_str("MEDIA_S3_PREFIX", ""),
+            "file_overwrite": False,
+            "querystring_auth": True,
+        },
+    }
 
 # Email: EMAIL_URL like smtp://user:pass@host:25, consolemail://, filemail:///var/mail
 try:
@@ -330,6 +409,8 @@ EMAIL_USE_SSL = bool(_email.get("EMAIL_USE_SSL"))
 EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10, minimum=1)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Video Service <no-reply@onpexip.com>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Sent emails stay in the outbox (portal.outbox) this long, for support questions; then deleted.
+OUTBOX_KEEP_SENT_DAYS = env_int("OUTBOX_KEEP_SENT_DAYS", 14, minimum=1)
 
 # Celery: with no broker, tasks run in-process (the embedded default).
 CELERY_BROKER_URL = env_url("CELERY_BROKER_URL", "", schemes={"redis", "rediss", "memory"})
@@ -339,8 +420,34 @@ CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_TASK_DEFAULT_QUEUE", "portal")
 CELERY_TASK_ACKS_LATE = True
+# A worker killed mid-task (OOM, kill -9 of a child) gives the message back instead of acking it.
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Time limits (seconds): the soft one raises in the task, which stops with its work stamped so
+# far (the long jobs resume from there: portal.jobs); the hard one kills the process.
+CELERY_TASK_SOFT_TIME_LIMIT = 10 * 60
+CELERY_TASK_TIME_LIMIT = 11 * 60
+CELERY_TASK_ANNOTATIONS = {
+    "consumers.tasks.batch_run": {"soft_time_limit": 30 * 60, "time_limit": 31 * 60},
+    "handouts.tasks.handout_export_run": {"soft_time_limit": 20 * 60, "time_limit": 21 * 60},
+    "consumers.tasks.call_history_retention_run": {
+        "soft_time_limit": 60 * 60,
+        "time_limit": 61 * 60,
+    },
+    "consumers.tasks.batches_recover": {"soft_time_limit": 60, "time_limit": 90},
+    "handouts.tasks.handout_exports_recover": {"soft_time_limit": 60, "time_limit": 90},
+    "portal.health.heartbeat": {"soft_time_limit": 30, "time_limit": 45},
+}
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    # Longer than the longest hard time limit: a message still running is never handed out twice.
+    "visibility_timeout": 2 * 60 * 60,
+    # A broker that is down or hung fails a publish in seconds (the web request goes on, and a
+    # recovery job queues the work later) instead of holding the request.
+    "socket_connect_timeout": 3,
+    "socket_timeout": 5,
+}
+CELERY_IMPORTS = ("portal.health",)  # the heartbeat task, beside /readyz that reads it
 CELERY_TIMEZONE = TIME_ZONE
 
 # Product settings
@@ -373,10 +480,50 @@ PASSWORD_RESET_RATE_LIMIT = env_int("PASSWORD_RESET_RATE_LIMIT", 3, minimum=1)
 PASSWORD_RESET_IP_RATE_LIMIT = env_int("PASSWORD_RESET_IP_RATE_LIMIT", 20, minimum=1)
 SIP_TRANSPORT_PORT = env_int("SIP_TRANSPORT_PORT", 5061, minimum=1)
 
+# Errors: to Sentry when SENTRY_DSN is set (nothing is initialised or sent otherwise; no
+# personal data, see portal.observability), else by mail to ADMINS, the fallback.
+SENTRY_DSN = env_url("SENTRY_DSN", "", schemes={"https", "http"})
+ADMINS = env_admins("ADMINS")
+if SENTRY_DSN:
+    from portal.observability import sentry_init
+
+    try:
+        sentry_init(dsn=SENTRY_DSN)
+    except Exception as exc:  # sentry_sdk's BadDsn, or anything else it refuses
+        raise ImproperlyConfigured(f"SENTRY_DSN: refused by Sentry ({exc})") from exc
+
+# Logs: one JSON object per line on stderr (LOG_FORMAT=console: for a person), with the request
+# id, user id and partner id, never an email address (portal.observability).
+LOG_LEVEL = env_choice("LOG_LEVEL", "INFO", {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"})
+LOG_FORMAT = env_choice("LOG_FORMAT", "json", {"json", "console"})
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "filters": {"require_debug_false": {"()": "django.utils.log.RequireDebugFalse"}},
+    "formatters": {
+        "json": {"()": "portal.observability.json_formatter"},
+        "console": {"()": "portal.observability.console_formatter"},
+    },
+    "handlers": {
+        "stderr": {
+            "class": "logging.StreamHandler",
+            "stream": "ext://sys.stderr",
+            "formatter": LOG_FORMAT,
+        },
+        "mail_admins": {
+            "class": "django.utils.log.AdminEmailHandler",
+            "level": "ERROR",
+            "filters": ["require_debug_false"],
+        },
+    },
+    "root": {
+        "handlers": ["stderr"] if SENTRY_DSN else ["stderr", "mail_admins"],
+        "level": LOG_LEVEL,
+    },
+    "loggers": {
+        # Django's own handlers (plain text) give way to the root's.
+        "django": {"handlers": [], "level": LOG_LEVEL, "propagate": True},
+        "django.server": {"handlers": [], "propagate": True},
+        "django.db.backends": {"level": "INFO"},
+    },
 }

@@ -1,26 +1,24 @@
-"""Tasks of the tenancy app: load by id, then call the email or service."""
+"""Tasks of the tenancy app: the outbox's sender and its periodic jobs."""
 
 from __future__ import annotations
 
 from celery import shared_task
-from django.contrib.auth import get_user_model
 
-from . import emails
-from .models import Partner, PartnerMembership
+from . import outbox
 
 
 @shared_task
-def staff_invitation_send(membership_id: int) -> None:
-    membership = (
-        PartnerMembership.objects.select_related("user", "partner").filter(pk=membership_id).first()
-    )
-    if membership is not None and membership.user.is_active:
-        emails.staff_invitation(membership)
+def outbox_send(message_id: int) -> str:
+    """Send one outbox message (queued when it was written). On SMTP failure the message gets
+    its next attempt time, and the periodic job below tries it again."""
+    return outbox.outbox_send(message_id=message_id)
 
 
 @shared_task
-def account_exists_notice_send(user_id: int, partner_id: int) -> None:
-    user = get_user_model().objects.filter(pk=user_id).first()
-    partner = Partner.objects.filter(pk=partner_id).first()
-    if user is not None and partner is not None:
-        emails.account_exists(email=user.email, partner=partner)
+def outbox_send_due() -> dict[str, int]:
+    return outbox.outbox_send_due()
+
+
+@shared_task
+def outbox_delete_sent() -> int:
+    return outbox.outbox_delete_sent()

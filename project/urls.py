@@ -7,7 +7,7 @@ from django.urls import include, path, re_path
 
 from consumers import endpoint_views
 from consumers import views as consumer_views
-from portal import errors
+from portal import errors, health
 from portal.admin import OpsAdminSite
 from portal.urls import account_patterns
 
@@ -18,6 +18,8 @@ admin.site.__class__ = OpsAdminSite
 COMPANY = "companies/<uuid:company_id>/"
 
 urlpatterns = [
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
     path("admin/", admin.site.urls),
     *account_patterns,
     path("invite/<str:token>/", consumer_views.invitation_accept, name="invitation_accept"),

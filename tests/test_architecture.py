@@ -66,7 +66,11 @@ ONE_HOME = [
     ),
     (r"\btxt_has_token\(", {"domains/dns_lookup.py"}, "the TXT outcome: txt_evaluate"),
     (r"(?<!def )\bseats_allocate\(", {"consumers/seats.py"}, "seat allocation: seat_allocation"),
-    (r"EmailMultiAlternatives|send_mail\(", {"portal/emails.py"}, "every email: portal.emails"),
+    (
+        r"EmailMultiAlternatives|(?<!def )\bsend_mail\(",
+        {"portal/emails.py", "portal/outbox.py"},
+        "every email: portal.emails, sent from its outbox",
+    ),
     (r"\bcsv\.writer\(", {"portal/csvexport.py"}, "every CSV export: csv_response"),
     (r"\.delay\(|\.apply_async\(", {"portal/jobs.py"}, "queueing tasks: enqueue_on_commit"),
     (

@@ -9,14 +9,16 @@ import unicodedata
 from collections.abc import Iterable
 from typing import Any, NamedTuple
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
 from django.db.models import F, QuerySet
+from django.db.models.functions import Coalesce, Now
 from django.utils import timezone
 
 from portal.access import Actor, ensure_can_write
 from portal.audit import audit_record
-from portal.jobs import enqueue_on_commit
+from portal.jobs import enqueue_on_commit, requeue_stalled
 from portal.models import Company
 
 from .. import selectors
@@ -51,6 +53,11 @@ MAX_ITEMS = 50_000
 # call history (hundreds of rows each), so endpoints go in smaller chunks.
 CHUNK_SIZE = 5000
 ENDPOINT_CHUNK_SIZE = 500
+# Runs that may take a batch (the first, then one per interruption: a worker killed, a time limit)
+# before what is left is failed: a batch that kills its worker every time ends instead of
+# looping for ever.
+MAX_ATTEMPTS = 5
+GAVE_UP_MESSAGE = "not run: the batch was interrupted too often"
 
 
 class BatchInputError(ValidationError):
@@ -278,7 +285,7 @@ def batch_preview(
 def batch_confirm(*, actor: Actor, batch: BatchJob) -> BatchJob:
     ensure_can_write(actor, batch.company.partner)
     claimed = BatchJob.objects.filter(pk=batch.pk, status=BatchStatus.PREVIEW).update(
-        status=BatchStatus.QUEUED
+        status=BatchStatus.QUEUED, heartbeat_at=timezone.now()
     )
     if not claimed:
         raise ValidationError("This batch was already confirmed or cancelled.")
@@ -334,32 +341,57 @@ def _run_chunk(batch: BatchJob, consumer_ids: dict[int, int | None], actor: Acto
 
 
 def batch_run(*, batch_id: int) -> BatchJob | None:
-    """Run the pending items chunk by chunk. Items are claimed with SKIP LOCKED and stamped,
-    so a second or concurrent run only takes what is left; each chunk is its own transaction.
+    """Run the pending items chunk by chunk, each chunk its own transaction. A run resumes
+    where an interrupted one stopped: only pending items are claimed (SKIP LOCKED) and each
+    chunk stamps its items' outcomes, the counts and the heartbeat as it commits.
 
-    The claim walks the (batch, position) index from where this run's last chunk ended, and
-    the stamp changes no indexed column, so PostgreSQL rewrites the items in place (a HOT
-    update; the table keeps room for it, see migration 0008)."""
+    One run at a time takes the batch (`LongJobQuerySet.take`): a second message for it (a
+    redelivery, a re-queue) finds it taken and returns. The claim walks the (batch, position)
+    index from where this run's last chunk ended, and the stamp changes no indexed column, so
+    PostgreSQL rewrites the items in place (a HOT update; the table keeps room for it, see
+    migration 0008)."""
+    # Started: the first run's start, kept by the next ones.
+    taken = BatchJob.objects.take(batch_id, started_at=Coalesce("started_at", Now()))
     batch = (
         BatchJob.objects.select_related("company__partner", "created_by")
         .filter(pk=batch_id)
         .first()
     )
-    if batch is None or batch.status not in (BatchStatus.QUEUED, BatchStatus.RUNNING):
+    if batch is None or not taken:
         return batch
-    BatchJob.objects.filter(pk=batch.pk, status=BatchStatus.QUEUED).update(
-        status=BatchStatus.RUNNING, started_at=timezone.now()
-    )
-    size = ENDPOINT_CHUNK_SIZE if batch.kind == ConsumerKind.ENDPOINT else CHUNK_SIZE
-    after = -1
-    while (after := _run_next_chunk(batch, after, size)) is not None:
-        pass
+    if batch.attempts > MAX_ATTEMPTS:
+        _give_up(batch)
+    else:
+        size = ENDPOINT_CHUNK_SIZE if batch.kind == ConsumerKind.ENDPOINT else CHUNK_SIZE
+        after = -1
+        while (after := _run_next_chunk(batch, after, size)) is not None:
+            pass
     if not BatchItem.objects.filter(batch=batch, outcome=ItemOutcome.PENDING).exists():
         BatchJob.objects.filter(pk=batch.pk).exclude(status=BatchStatus.DONE).update(
             status=BatchStatus.DONE, finished_at=timezone.now()
         )
     batch.refresh_from_db()
     return batch
+
+
+@transaction.atomic
+def _give_up(batch: BatchJob) -> None:
+    left = BatchItem.objects.filter(batch=batch, outcome=ItemOutcome.PENDING).update(
+        outcome=ItemOutcome.FAILED, message=GAVE_UP_MESSAGE
+    )
+    BatchJob.objects.filter(pk=batch.pk).update(
+        processed=F("processed") + left, failed=F("failed") + left
+    )
+    logger.error(
+        "batch %s: %d items failed after %d interrupted runs", batch.pk, left, MAX_ATTEMPTS
+    )
+
+
+def batches_recover() -> int:
+    """The recovery job: queue again every batch that is queued or running with a stale
+    heartbeat (a worker died mid-run, or the broker was down when it was confirmed). Its next
+    run resumes with the items still pending."""
+    return requeue_stalled(BatchJob.objects.all(), "consumers.tasks.batch_run")
 
 
 @transaction.atomic
@@ -378,6 +410,8 @@ def _run_next_chunk(batch: BatchJob, after: int, size: int) -> int | None:
     try:
         with transaction.atomic():
             outcomes = _run_chunk(batch, chunk, batch.created_by)
+    except SoftTimeLimitExceeded:
+        raise  # the run stops here; the chunk rolls back and the next run takes it again
     except Exception:  # a broken chunk never stops the batch
         logger.exception("batch %s: chunk failed", batch.pk)
         outcomes = {(ItemOutcome.FAILED, "unexpected error"): list(chunk)}
@@ -389,5 +423,6 @@ def _run_next_chunk(batch: BatchJob, after: int, size: int) -> int | None:
         processed=F("processed") + len(chunk),
         succeeded=F("succeeded") + ok,
         failed=F("failed") + (len(chunk) - ok),
+        heartbeat_at=timezone.now(),
     )
     return claimed[-1][1]

@@ -16,6 +16,7 @@ from django.utils import timezone
 from portal.access import Actor, ensure_can_write
 from portal.lookups import any_of_sql
 from portal.models import AuditEvent, Company
+from portal.outbox import about_key, outbox_forget
 
 from ..models import Consumer, ConsumerKind
 
@@ -59,7 +60,8 @@ def delete_consumer_rows(
     """Delete the consumers (their id → their kind) with every row of theirs, and write one
     audit event per consumer with one INSERT ... SELECT (`<kind>.<action>`; ids only: an
     invitee's name and email never reach the audit log). The caller has checked permissions
-    and holds the row locks.
+    and holds the row locks. A user's emails (the invitation: its personal data) leave the
+    outbox with it, sent or not.
 
     The foreign keys are checked at commit (Django makes them DEFERRABLE INITIALLY DEFERRED on
     PostgreSQL), so a relation missed here fails the transaction rather than leaving rows."""
@@ -82,6 +84,8 @@ def delete_consumer_rows(
             cursor.execute(f"{verb} WHERE {where}", params)
         where, params = _id_in("id", list(kind_by_id))
         cursor.execute(f"DELETE FROM {Consumer._meta.db_table} WHERE {where}", params)
+    users = [pk for pk, kind in kind_by_id.items() if kind == ConsumerKind.USER]
+    outbox_forget(about=[about_key("consumer", pk) for pk in users])
 
 
 def _audit_deletions(cursor: object, ids: list[int], actor_id: int | None, action: str) -> None:

@@ -2,22 +2,24 @@
 
 The schedule (consumers.models: INVITE_*, Invitation.next_resend_at, InvitationQuerySet) counts
 from `sent_at` (the first send, or the latest manual re-send): an unanswered invitation is
-re-sent at 10 and at 30 days, and deleted with the invitee's personal data at 60 days. The jobs
-claim rows with `SELECT ... FOR UPDATE SKIP LOCKED` in bounded batches and stamp them in the
-same transaction, so a second or concurrent run sends nothing more; a send that fails is not
-stamped, so the next run tries again.
+re-sent at 10 and at 30 days, and deleted with the invitee's personal data at 60 days.
+
+Every email is written to the outbox (portal.emails) in the transaction that stamps it, and the
+outbox sends it, once, after the commit: nothing here talks to the mail server, so no
+transaction waits on it and a crash can neither lose a stamped email nor send an unstamped one.
+The reminder job claims rows with `SELECT ... FOR UPDATE SKIP LOCKED` in bounded batches, one
+short transaction each, so a second or concurrent run writes nothing more.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.mail import get_connection
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -25,7 +27,6 @@ from django.utils import timezone
 from portal import emails
 from portal.access import Actor, ensure_can_write
 from portal.audit import audit_record
-from portal.jobs import enqueue_on_commit
 
 from .. import tokens
 from ..models import Consumer, ConsumerKind, ConsumerStatus, Invitation
@@ -33,7 +34,9 @@ from .deletion import consumer_delete, delete_consumer_rows
 
 logger = logging.getLogger(__name__)
 
-BATCH_SIZE = 500
+# Each reminder is rendered in its batch's transaction: batches short enough to hold row locks
+# briefly.
+BATCH_SIZE = 200
 # Purging is statements only (no email per invitation): larger batches, fewer statements.
 PURGE_BATCH_SIZE = 2000
 
@@ -49,7 +52,8 @@ def accept_url(invitation: Invitation) -> str:
 
 
 def invitation_create(consumer: Consumer, *, email: str, full_name: str) -> Invitation:
-    """The invited user's invitation; its email is sent by a task once it is committed."""
+    """The invited user's invitation, and its email in the same transaction: the schedule
+    counts from now."""
     nonce = tokens.new_nonce()
     invitation = Invitation.objects.create(
         consumer=consumer,
@@ -57,69 +61,44 @@ def invitation_create(consumer: Consumer, *, email: str, full_name: str) -> Invi
         full_name=full_name,
         token_nonce=nonce,
         token_hash=tokens.token_hash(tokens.token_for(nonce)),
+        sent_at=timezone.now(),
     )
-    enqueue_on_commit("consumers.tasks.invitation_send", invitation.pk)
+    _send(invitation, reminder=False)
     return invitation
 
 
-def _send(invitation: Invitation, *, reminder: bool, connection: Any = None) -> None:
-    emails.invitation(
-        invitation, link=accept_url(invitation), reminder=reminder, connection=connection
-    )
+def _send(invitation: Invitation, *, reminder: bool) -> None:
+    """Write the email to the outbox (it leaves when the caller's transaction commits)."""
+    emails.invitation(invitation, link=accept_url(invitation), reminder=reminder)
 
 
 def _pending() -> Any:
     return Invitation.objects.pending().select_related("consumer__company__partner")
 
 
-def invitation_send_initial(*, invitation_id: int) -> bool:
-    """Send a not-yet-sent invitation and stamp `sent_at`. Returns False when there is nothing
-    to send (gone, accepted, already sent, or being sent by someone else)."""
-    with transaction.atomic():
-        invitation = (
-            _pending()
-            .select_for_update(skip_locked=True, of=("self",))
-            .filter(pk=invitation_id, sent_at__isnull=True)
-            .first()
-        )
-        if invitation is None:
-            return False
-        # The schedule counts from this send: the email states the deletion date from it.
-        invitation.sent_at = timezone.now()
-        _send(invitation, reminder=False)  # raises on SMTP failure: nothing is stamped
-        Invitation.objects.filter(pk=invitation.pk).update(sent_at=invitation.sent_at)
-    return True
-
-
 @dataclass
 class ReminderRun:
     sent: int = 0
-    failed: int = 0
     initial: int = 0
-    failed_ids: set[int] = field(default_factory=set)
 
 
 def invitation_reminders_send(*, now: datetime | None = None) -> ReminderRun:
     """Re-send unanswered invitations at 10 and 30 days (one email if both are due), and send
-    those whose first send never went out."""
+    those whose first send never went out (invitations from before the outbox)."""
     now = now or timezone.now()
     run = ReminderRun()
-    connection = get_connection()
-    try:
-        while _reminders_batch(now, run, connection):
-            pass
-    finally:
-        connection.close()
+    while _reminders_batch(now, run):
+        pass
     return run
 
 
 @transaction.atomic
-def _reminders_batch(now: datetime, run: ReminderRun, connection: Any) -> bool:
-    """Claim, send and stamp one batch; False when nothing is left."""
+def _reminders_batch(now: datetime, run: ReminderRun) -> bool:
+    """Claim one batch, write its emails and stamp it, in one transaction; False when nothing
+    is left (or the rest is another run's)."""
     batch = list(
         _pending()
         .resend_due(now)
-        .exclude(pk__in=run.failed_ids)
         .select_for_update(skip_locked=True, of=("self",))
         .order_by("pk")[:BATCH_SIZE]
     )
@@ -129,19 +108,12 @@ def _reminders_batch(now: datetime, run: ReminderRun, connection: Any) -> bool:
         is_initial = invitation.sent_at is None
         if is_initial:  # the email states the deletion date counted from this send
             invitation.sent_at = stamp
-        try:
-            _send(invitation, reminder=not is_initial, connection=connection)
-        except Exception:
-            logger.exception("invitation %s: send failed", invitation.pk)
-            run.failed_ids.add(invitation.pk)
-            run.failed += 1
-            continue
-        if is_initial:
             initial_ids.append(invitation.pk)
-            continue
-        first_ids.append(invitation.pk)
-        if invitation.second_resend_due(now):
-            second_ids.append(invitation.pk)
+        else:
+            first_ids.append(invitation.pk)
+            if invitation.second_resend_due(now):
+                second_ids.append(invitation.pk)
+        _send(invitation, reminder=not is_initial)
     # Set-based stamps; a catch-up stamps both reminders with the one email.
     Invitation.objects.filter(pk__in=first_ids, first_reminder_at__isnull=True).update(
         first_reminder_at=stamp
@@ -230,13 +202,15 @@ def invitation_resend(*, actor: Actor, consumer: Consumer) -> Invitation:
         raise ValidationError(
             f"{consumer.address} is inactive: activate it before re-sending.", code="inactive"
         )
-    # Until it goes out, an unsent invitation's schedule counts from created_at: from now, so
-    # that a re-send of an old invitation that the broker delays is neither purged nor skipped.
+    # The email and the new schedule in one transaction: the email states the deletion date
+    # counted from now, and replaces the previous one if that is still waiting to go.
+    invitation.sent_at = timezone.now()
+    invitation.first_reminder_at = invitation.second_reminder_at = None
     Invitation.objects.filter(pk=invitation.pk).update(
-        sent_at=None, first_reminder_at=None, second_reminder_at=None, created_at=timezone.now()
+        sent_at=invitation.sent_at, first_reminder_at=None, second_reminder_at=None
     )
     audit_record(actor, "user.invitation_resend", consumer)
-    enqueue_on_commit("consumers.tasks.invitation_send", invitation.pk)
+    _send(invitation, reminder=False)
     return invitation
 
 

@@ -7,13 +7,14 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from portal import emails
 from portal.access import Actor, ensure_can_write
 from portal.audit import audit_record
-from portal.jobs import enqueue_on_commit
 from portal.models import Company
 
 from ..models import CallingDomain, DomainStatus
 from ..names import is_public_suffix, is_service_domain, is_subdomain, normalize_domain
+from ..records import required_records
 from .gate import company_default_domain
 from .verification import (
     auto_verification,
@@ -78,15 +79,20 @@ def calling_domain_add(*, actor: Actor, company: Company, name: str) -> CallingD
         domain,
         data={"name": name, "method": domain.verification_method},
     )
-    enqueue_on_commit("domains.tasks.calling_domain_dns_email_send", domain.pk)
+    _dns_email(domain)
     return domain
+
+
+def _dns_email(domain: CallingDomain) -> None:
+    """The records to publish, to the company (written to the outbox in this transaction)."""
+    emails.calling_domain_dns(domain, records=required_records(domain))
 
 
 @transaction.atomic
 def calling_domain_dns_email_resend(*, actor: Actor, calling_domain: CallingDomain) -> None:
     ensure_can_write(actor, calling_domain.company.partner)
     audit_record(actor, "calling_domain.dns_email", calling_domain)
-    enqueue_on_commit("domains.tasks.calling_domain_dns_email_send", calling_domain.pk)
+    _dns_email(calling_domain)
 
 
 def _plural(count: int, noun: str) -> str:

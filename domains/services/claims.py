@@ -3,9 +3,10 @@ within CLAIM_LIFETIME of being added is removed, and its company is warned CLAIM
 before (domains.models).
 
 The job is safe to run twice or concurrently. Each warning is claimed with a conditional UPDATE
-stamping `expiry_warned_at`, in the transaction that sends it (a failed send rolls the stamp
-back, so the next run tries again). Expired claims are locked with SKIP LOCKED and deleted in
-bounded batches, each with its audit event; a concurrent run skips what this one holds.
+stamping `expiry_warned_at`, in the transaction that writes its email to the outbox (which
+sends it once, retrying a mail server that is down). Expired claims are locked with SKIP LOCKED
+and deleted in bounded batches, each with its audit event; a concurrent run skips what this one
+holds.
 """
 
 from __future__ import annotations
@@ -78,7 +79,7 @@ def _send_warnings(now: datetime) -> int:
 
 @transaction.atomic
 def _warn(pk: int, now: datetime) -> int:
-    """Claim one warning (only one run's UPDATE finds it still due), then send it."""
+    """Claim one warning (only one run's UPDATE finds it still due) and write its email."""
     claimed = (
         CallingDomain.objects.claims_warning_due(now).filter(pk=pk).update(expiry_warned_at=now)
     )

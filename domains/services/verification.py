@@ -9,6 +9,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from portal import emails
 from portal.access import Actor, ensure_can_write, ensure_is_ops
 from portal.audit import audit_record
 from portal.jobs import enqueue_on_commit
@@ -103,7 +104,7 @@ def _mark_verified(domain: VerifiableDomain, *, actor: Actor, method: str) -> No
         return
     audit_record(actor, f"{domain.audit_name}.verified", domain, data=audit)
     if isinstance(domain, CallingDomain):
-        enqueue_on_commit("domains.tasks.calling_domain_verified_email_send", domain.pk)
+        emails.calling_domain_verified(domain)
     company_id = domain.company_id
     transaction.on_commit(lambda: _verify_dependants(company_id))
 

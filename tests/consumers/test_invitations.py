@@ -18,6 +18,7 @@ from consumers.seats import seats_of
 from consumers.services import invitations
 from licensing.models import LicenceKind
 from tests.conftest import T0, add_licence, raised, requires_postgres, run_at_once
+from tests.mailing import deliver, waiting
 
 EMAIL = "invitee.person@example.net"
 
@@ -209,31 +210,33 @@ def test_resend_restarts_the_schedule(
     assert invitations.invitations_purge() == 1
 
 
-def test_a_failed_send_is_not_stamped_and_the_next_run_sends_it(
+def test_a_refused_send_waits_in_the_outbox_and_goes_once_the_server_is_back(
     clock, invite, smtp_server, django_capture_on_commit_callbacks
 ):
     smtp_server.refuse = True
-    consumer = invite()  # the initial send fails: nothing stamped, nothing lost
+    consumer = invite()  # stamped and written; the mail server refuses it for now
     invitation = Invitation.objects.get(consumer=consumer)
-    assert invitation.sent_at is None and smtp_server.messages == []
+    assert invitation.sent_at == T0 and smtp_server.messages == []
+    (message,) = waiting(name="invitation")
+    assert (message.attempts, message.to) == (1, [EMAIL])
 
     clock.move_to(T0 + timedelta(minutes=20))
-    run = reminders(django_capture_on_commit_callbacks)
-    assert run == {"sent": 0, "initial": 0, "failed": 1}
+    assert reminders(django_capture_on_commit_callbacks) == {"sent": 0, "initial": 0}
     smtp_server.refuse = False
-    run = reminders(django_capture_on_commit_callbacks)
-    assert run["initial"] == 1
+    assert deliver() == {"sent": 1, "retry": 0, "failed": 0}
+    assert deliver()["sent"] == 0
     assert len(smtp_server.messages) == 1
-    invitation.refresh_from_db()
-    assert invitation.sent_at == T0 + timedelta(minutes=20)
 
-    clock.move_to(invitation.sent_at + timedelta(days=10))
+    clock.move_to(T0 + timedelta(days=10))
     smtp_server.refuse = True
-    assert reminders(django_capture_on_commit_callbacks)["failed"] == 1
-    invitation.refresh_from_db()
-    assert invitation.first_reminder_at is None
-    smtp_server.refuse = False
     assert reminders(django_capture_on_commit_callbacks)["sent"] == 1
+    invitation.refresh_from_db()
+    assert invitation.first_reminder_at == T0 + timedelta(days=10), "stamped with its email"
+    assert reminders(django_capture_on_commit_callbacks)["sent"] == 0
+    smtp_server.refuse = False
+    clock.shift(timedelta(minutes=1))
+    assert deliver()["sent"] == 1
+    assert len(smtp_server.messages) == 2
     assert smtp_server.messages[-1]["Subject"].startswith("Reminder:")
 
 

@@ -29,6 +29,7 @@ from domains.models import (
 )
 from portal.models import AuditEvent
 from tests.conftest import T0, add_company, raised, requires_postgres, run_at_once
+from tests.mailing import deliver
 
 TAKEN = "example.org is already verified for another customer of the service."
 # What no message to partner A may contain about partner B's company.
@@ -218,7 +219,10 @@ def test_concurrent_verifications_and_adds_never_give_a_server_error(personas, d
 
 
 def expire(now=None):
-    return services.calling_domain_claims_expire(now=now)
+    """The expiry job, and the emails it wrote delivered from the outbox."""
+    result = services.calling_domain_claims_expire(now=now)
+    deliver()
+    return result
 
 
 def expiry_mails():
@@ -293,17 +297,21 @@ def test_a_claim_in_use_is_kept(clock, personas, dns_server):
     assert CallingDomain.objects.filter(pk=pending.pk).exists()
 
 
-def test_a_warning_that_failed_is_sent_by_the_next_run(clock, personas, dns_server, smtp_server):
+def test_a_warning_the_mail_server_refused_is_sent_later_and_once(
+    clock, personas, dns_server, smtp_server
+):
     pending = claim(personas.company, personas.regular)
     clock.move_to(T0 + timedelta(days=24))
     smtp_server.refuse = True
-    assert expire()["warned"] == 0
-    pending.refresh_from_db()
-    assert pending.expiry_warned_at is None, "a failed send is not stamped"
-    smtp_server.refuse = False
     assert expire()["warned"] == 1
+    pending.refresh_from_db()
+    assert pending.expiry_warned_at is not None, "claimed, its email waits in the outbox"
+    smtp_server.refuse = False
+    clock.shift(timedelta(minutes=1))  # the outbox's first retry is due
     assert expire()["warned"] == 0
-    assert len(smtp_server.messages) == 1
+    assert expire()["warned"] == 0
+    warnings = [m for m in smtp_server.messages if "unless it is verified" in m["Subject"]]
+    assert len(warnings) == 1
 
 
 @pytest.mark.django_db(transaction=True)

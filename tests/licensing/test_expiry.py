@@ -10,6 +10,7 @@ from licensing import tasks
 from licensing.expiry import licences_expiry_run
 from licensing.models import LicenceKind
 from tests.conftest import T0, add_licence
+from tests.mailing import deliver
 
 TODAY = T0.date()
 
@@ -124,12 +125,14 @@ def test_trial_emails_on_their_days(
     company.save()
     mail.outbox.clear()
     licences_expiry_run(today=TODAY)
+    deliver()
     subjects = [m.subject for m in mail.outbox if "evaluation" in m.subject]
     if expected is None:
         assert subjects == []
     else:
         assert len(subjects) == 1 and expected in subjects[0]
     licences_expiry_run(today=TODAY)
+    deliver()
     assert len([m for m in mail.outbox if "evaluation" in m.subject]) == len(subjects)
 
 
@@ -138,21 +141,28 @@ def test_an_extended_evaluation_gets_its_own_reminders(clock, personas):
     company.evaluation_ends_on = TODAY + timedelta(days=20)
     company.save()
     licences_expiry_run(today=TODAY)
+    deliver()
     assert len(mail.outbox) == 1
     company.evaluation_ends_on = TODAY + timedelta(days=15)  # ops changed it
     company.save()
     licences_expiry_run(today=TODAY)
+    deliver()
     assert len(mail.outbox) == 2
 
 
-def test_a_failed_send_is_not_stamped(clock, personas, settings):
+def test_a_mail_server_down_delays_a_trial_email_but_never_doubles_it(clock, personas, smtp_server):
+    """The reminder is claimed and written to the outbox once; the outbox retries the send."""
     company = personas.company
     company.evaluation_ends_on = TODAY + timedelta(days=7)
     company.save()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", 1  # nothing listens there
-    assert licences_expiry_run(today=TODAY)["emails"] == 0
-    company.refresh_from_db()
-    assert company.trial_reminder_7_for is None
-    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    smtp_server.refuse = True
     assert licences_expiry_run(today=TODAY)["emails"] == 1
+    assert deliver() == {"sent": 0, "retry": 1, "failed": 0}
+    company.refresh_from_db()
+    assert company.trial_reminder_7_for == company.evaluation_ends_on
+    assert licences_expiry_run(today=TODAY)["emails"] == 0, "not written twice"
+    smtp_server.refuse = False
+    clock.shift(timedelta(minutes=1))  # the first retry is due
+    assert deliver()["sent"] == 1
+    (message,) = smtp_server.messages
+    assert "ends in 7 days" in message["Subject"]

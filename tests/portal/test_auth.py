@@ -5,6 +5,8 @@ import re
 from django.core import mail
 from django.urls import reverse
 
+from tests.mailing import deliver
+
 
 def test_anonymous_is_sent_to_login_and_back(personas, client):
     response = client.get(reverse("portal:company_list"))
@@ -34,6 +36,7 @@ def test_password_reset_sends_text_and_html_and_reveals_nothing(personas, client
     known = client.post(reverse("password_reset"), {"email": "regular@a.example"})
     assert unknown.status_code == known.status_code == 302
     assert unknown["Location"] == known["Location"]
+    assert deliver()["sent"] == 1, "written to the outbox"
     assert len(mail.outbox) == 1
     message = mail.outbox[0]
     assert message.to == ["regular@a.example"]

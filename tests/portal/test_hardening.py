@@ -20,6 +20,7 @@ from portal import services
 from portal.models import AuditEvent, Company, PartnerMembership
 from portal.ratelimit import client_ip
 from tests.conftest import make_user, requires_postgres, run_at_once
+from tests.mailing import deliver
 from tests.portal.test_security import enrol, sign_in, totp_now
 from tests.portal.test_settings import run_manage
 
@@ -173,7 +174,10 @@ def test_partner_staff_get_no_admin_even_with_their_second_factor(
 
 
 def reset(client: Client, email: str, **extra):
-    return client.post(reverse("password_reset"), {"email": email}, **extra)
+    """A reset request, and the email it wrote (if any) delivered from the outbox."""
+    response = client.post(reverse("password_reset"), {"email": email}, **extra)
+    deliver()
+    return response
 
 
 def test_fifteen_reset_requests_for_one_address_send_the_limit_and_answer_alike(

@@ -26,6 +26,8 @@ PUBLIC_VIEWS = {
     "invitation_accept": "the invitee's page, guarded by the link token",
     "endpoint_provision": "device-facing, guarded by the provisioning token",
     "call_records_ingest": "platform-facing, guarded by the service token",
+    "healthz": "liveness, for load balancers: says nothing but ok",
+    "readyz": "readiness, for load balancers: which dependency fails, no partner data",
 }
 
 

@@ -26,6 +26,8 @@ MATRIX = {
     "invitation_accept": PUBLIC,
     "endpoint_provision": PUBLIC,
     "call_records_ingest": PUBLIC,
+    "healthz": PUBLIC,  # liveness and readiness: no login, no partner data
+    "readyz": PUBLIC,
     "two_factor": SIGNED_IN,
     "portal:home": MEMBER,
     "portal:company_list": MEMBER,
