@@ -13,6 +13,7 @@ from django.contrib.auth import get_user_model
 from django.db import connection, transaction
 from django.utils import timezone
 
+from consumers.conference_ids import conference_ids_backfill
 from domains.services import company_default_domain
 from licensing.models import LicenceKind, License
 from portal.models import Company, Partner, PartnerMembership, Role
@@ -41,6 +42,7 @@ def seed() -> dict[str, object]:
         params = {"company": big.pk, "domain": domain.name, "domain_id": domain.pk}
         _seed_consumers(params)
         _seed_consumer_rows(params)
+        conference_ids_backfill()  # the rooms' conference IDs, as the services give them
     _seed_call_records(params)
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")

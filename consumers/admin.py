@@ -40,7 +40,16 @@ class ConsumerAdminForm(forms.ModelForm):
 @admin.register(Consumer)
 class ConsumerAdmin(ServiceAdmin):
     form = ConsumerAdminForm
-    list_display = ["alias", "domain", "kind", "status", "is_trial", "company", "created_at"]
+    list_display = [
+        "alias",
+        "domain",
+        "kind",
+        "conference_id",
+        "status",
+        "is_trial",
+        "company",
+        "created_at",
+    ]
     list_filter = ["kind", "status", "is_trial", "company__partner"]
     search_fields = ["alias", "domain", "display_name", "public_id", "company__name"]
     list_select_related = ["company"]
@@ -50,6 +59,7 @@ class ConsumerAdmin(ServiceAdmin):
         "domain",
         "company",
         "calling_domain",
+        "conference_id",
         "status",
         "inactive_reason",
         "is_trial",

@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
+from portal import activity
 from portal.access import get_company, partner_view
 from portal.csvexport import csv_response
 from portal.errors import RETRY_AFTER_SECONDS
@@ -23,6 +24,7 @@ from portal.ratelimit import client_ip, rate_limited
 from portal.web import act, paginate, query_day, querystring_without, submit
 
 from . import exports, provisioning, selectors
+from .activity import consumer_subject
 from .forms import UsageModelForm
 from .models import Consumer, ConsumerKind, EndpointSettings
 from .services import endpoints, ingest
@@ -53,6 +55,12 @@ def _detail(
         "has_qr_code": provisioning.has_qr_code(endpoint),
         "provisioning_url": endpoints.provisioning_url(endpoint),
         "qr_link": provisioning.qr_link(consumer),
+        "timeline": activity.timeline(
+            company=company,
+            object_type="consumer",
+            object_id=consumer.public_id,
+            subject=consumer_subject(consumer),
+        ),
     }
     return render(request, "consumers/endpoint_detail.html", context, status=status)
 
@@ -70,6 +78,7 @@ def endpoint_detail(request: HttpRequest, company_id: str, consumer_id: str) -> 
     personal = endpoint.personal_user
     form = UsageModelForm(
         company=company,
+        current=endpoint.usage_model,
         initial={
             "usage_model": endpoint.usage_model,
             "personal_user": str(personal.public_id) if personal else "",
@@ -82,7 +91,8 @@ def endpoint_detail(request: HttpRequest, company_id: str, consumer_id: str) -> 
 @require_POST
 def endpoint_usage_model(request: HttpRequest, company_id: str, consumer_id: str) -> HttpResponse:
     company, consumer = _endpoint(request, company_id, consumer_id)
-    form = UsageModelForm(request.POST, company=company)
+    current = endpoints.endpoint_settings(consumer).usage_model
+    form = UsageModelForm(request.POST, company=company, current=current)
     done, _ = submit(
         request,
         form,

@@ -1,12 +1,15 @@
 from __future__ import annotations
 
 from django import forms
+from django.core.exceptions import ValidationError
 
 from domains.selectors import usable_domains
+from portal.display import unicode_domain
 from portal.models import Company
 from portal.web import has_control_characters
 
 from . import selectors
+from .csv_input import CsvText, csv_decode
 from .models import BatchAction, Consumer, ConsumerKind, UsageModel
 from .services.batch import parse_address_list
 
@@ -21,7 +24,7 @@ class DomainChoiceMixin(forms.Form):
         names = [company.service_domain] + [
             d.name for d in usable_domains(company=company) if d.name != company.service_domain
         ]
-        self.fields["domain"].choices = [(n, n) for n in names]
+        self.fields["domain"].choices = [(n, unicode_domain(n)) for n in names]
         self.fields["domain"].initial = company.service_domain
         self.company = company
 
@@ -116,7 +119,12 @@ class ConsumerEditForm(forms.Form):
 
 
 class BulkInviteForm(forms.Form):
-    file = forms.FileField(required=False, label="CSV file")
+    file = forms.FileField(
+        required=False,
+        label="CSV file",
+        help_text="As Excel saves it: CSV UTF-8, CSV (Windows-1252) or Unicode text (UTF-16); "
+        "separated by commas or semicolons.",
+    )
     text = forms.CharField(
         required=False,
         widget=forms.Textarea(attrs={"rows": 8, "spellcheck": "false"}),
@@ -130,27 +138,28 @@ class BulkInviteForm(forms.Form):
     def clean(self):  # type: ignore[no-untyped-def]
         cleaned = super().clean()
         upload = cleaned.get("file")
+        cleaned["encoding"] = ""  # pasted text has none
         if upload:
-            cleaned["text"] = _upload_text(
-                upload, max_bytes=self.MAX_BYTES, hint=" (save it as CSV UTF-8)"
-            )
+            decoded = _upload_text(upload, max_bytes=self.MAX_BYTES)
+            cleaned["text"], cleaned["encoding"] = decoded.text, decoded.encoding
         if not (cleaned.get("text") or "").strip():
             raise forms.ValidationError("Choose a CSV file or paste the rows.")
         return cleaned
 
 
-def _upload_text(upload: object, *, max_bytes: int, hint: str) -> str:
-    """An uploaded text file's content; Excel's "CSV UTF-8" byte-order mark is dropped."""
+def _upload_text(upload: object, *, max_bytes: int) -> CsvText:
+    """An uploaded CSV file's text and the encoding it was read in (consumers.csv_input: the
+    encodings Excel saves); a file that cannot be read is a form error."""
     content = upload.read(max_bytes + 1)  # type: ignore[attr-defined]
     if len(content) > max_bytes:
         raise forms.ValidationError(f"The file is larger than {max_bytes // 2**20} MB.")
     try:
-        text = content.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise forms.ValidationError(f"The file is not UTF-8 text{hint}.") from None
-    if "\x00" in text:  # a spreadsheet or UTF-16 file, not CSV text
-        raise forms.ValidationError(f"The file is not a text file: it holds NUL bytes{hint}.")
-    return text
+        decoded = csv_decode(content)
+    except ValidationError as exc:
+        raise forms.ValidationError(exc.messages) from None
+    if "\x00" in decoded.text:  # NUL characters, even in a valid encoding: not CSV text
+        raise forms.ValidationError("The file is not a text file: it holds NUL characters.")
+    return decoded
 
 
 class UsageModelForm(forms.Form):
@@ -164,9 +173,13 @@ class UsageModelForm(forms.Form):
         "be recovered by switching back to Shared.",
     )
 
-    def __init__(self, *args, company: Company, **kwargs):  # type: ignore[no-untyped-def]
+    def __init__(self, *args, company: Company, current: str = UsageModel.SHARED, **kwargs):  # type: ignore[no-untyped-def]
         super().__init__(*args, **kwargs)
         self.company = company
+        if current == UsageModel.PERSONAL:
+            # Already Personal: nothing is removed by saving it, so nothing to confirm (the
+            # service asks for the confirmation only when switching to Personal).
+            del self.fields["confirmed"]
         users = selectors.company_users(company=company)[: self.USER_CHOICES]
         self.fields["personal_user"].choices = [("", "—")] + [
             (str(u.public_id), f"{u.display_name} <{u.address}>") for u in users
@@ -200,7 +213,7 @@ class BatchForm(forms.Form):
         cleaned = super().clean()
         upload = cleaned.get("file")
         if upload:
-            cleaned["text"] = _upload_text(upload, max_bytes=self.MAX_BYTES, hint="")
+            cleaned["text"] = _upload_text(upload, max_bytes=self.MAX_BYTES).text
         return cleaned
 
     def selection(self) -> dict[str, object]:

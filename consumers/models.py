@@ -55,6 +55,14 @@ class ConsumerKind(models.TextChoices):
     ENDPOINT = "endpoint", "Endpoint"
 
 
+# The kinds that are meeting rooms a phone can dial into: a user's personal VMR and a team VMR.
+# Each gets a conference ID (consumers.conference_ids allocates it); an endpoint is a device.
+ROOM_KINDS = (ConsumerKind.USER, ConsumerKind.TEAM_VMR)
+# A conference ID is 6 to 9 digits with no leading zero: as an integer, these bounds say it all.
+CONFERENCE_ID_MIN = 100_000
+CONFERENCE_ID_MAX = 999_999_999
+
+
 def seat_family(kind: str) -> str:
     """Which licences a consumer kind draws on: enterprise seats (users, team VMRs) or room
     seats (endpoints)."""
@@ -118,6 +126,12 @@ class Consumer(models.Model):
     is_trial = models.BooleanField(default=False)
     cost_centre = models.CharField(max_length=100, blank=True)
     description_tag = models.CharField(max_length=100, blank=True)
+    # What a phone caller enters after dialling a PSTN dial-in number to reach this room (users'
+    # personal VMRs and team VMRs only). Unique service-wide; set once, in the transaction that
+    # creates the room (consumers.conference_ids), never edited.
+    conference_id = models.PositiveIntegerField(
+        null=True, blank=True, editable=False, verbose_name="conference ID"
+    )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -134,6 +148,18 @@ class Consumer(models.Model):
         constraints = [
             # The address as a whole is unique through Address; this keeps the pair honest too.
             models.UniqueConstraint(fields=["alias", "domain"], name="consumer_address_unique"),
+            # A caller's conference ID reaches one room, service-wide, even under concurrent
+            # allocations (the allocator retries on this constraint).
+            models.UniqueConstraint(fields=["conference_id"], name="consumer_conference_id_unique"),
+            models.CheckConstraint(
+                condition=Q(conference_id__isnull=True)
+                | Q(conference_id__gte=CONFERENCE_ID_MIN, conference_id__lte=CONFERENCE_ID_MAX),
+                name="consumer_conference_id_format",
+            ),
+            models.CheckConstraint(
+                condition=Q(conference_id__isnull=True) | Q(kind__in=ROOM_KINDS),
+                name="consumer_conference_id_rooms_only",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -284,6 +310,10 @@ class TeamVmrSettings(models.Model):
     host_pin = models.CharField(max_length=20, blank=True)
     guest_pin = models.CharField(max_length=20, blank=True)
 
+    class Meta:
+        # "settings" is already plural: not "team vmr settingss" in Django admin.
+        verbose_name = verbose_name_plural = "team VMR settings"
+
     def __str__(self) -> str:
         return f"Team VMR settings of consumer {self.consumer_id}"
 
@@ -312,6 +342,9 @@ class EndpointSettings(models.Model):
     # lookup key. Rotating the nonce makes the old URL stop working.
     provisioning_nonce = models.CharField(max_length=64, default=new_nonce)
     provisioning_token_hash = models.CharField(max_length=64, unique=True, null=True, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "endpoint settings"
 
     def __str__(self) -> str:
         return f"Endpoint settings of consumer {self.consumer_id}"

@@ -18,32 +18,44 @@ from django.conf import settings
 from .models import Consumer, EndpointSettings, UsageModel
 
 
-def has_qr_code(endpoint: EndpointSettings) -> bool:
-    """QR codes are for shared endpoints: a personal one belongs to one user."""
-    return endpoint.usage_model == UsageModel.SHARED
+def has_qr_code(endpoint: EndpointSettings | str | None) -> bool:
+    """QR codes are for shared endpoints: a personal one belongs to one user. `endpoint` is an
+    endpoint's settings, or only its usage model (a row read in bulk; None: no settings row
+    yet, so the default, Shared)."""
+    usage_model = endpoint.usage_model if isinstance(endpoint, EndpointSettings) else endpoint
+    return (usage_model or UsageModel.SHARED) == UsageModel.SHARED
+
+
+def qr_link_for(address: str) -> str:
+    """The join link a shared endpoint's QR code encodes: the address only, never a secret."""
+    return settings.ENDPOINT_QR_URL_TEMPLATE.replace("{address}", quote(address, safe="@"))
 
 
 def qr_link(consumer: Consumer) -> str:
-    """The join link a shared endpoint's QR code encodes: the address only, never a secret."""
-    return settings.ENDPOINT_QR_URL_TEMPLATE.replace("{address}", quote(consumer.address, safe="@"))
+    return qr_link_for(consumer.address)
 
 
-def _qr(consumer: Consumer) -> qrcode.QRCode:
+def _qr(address: str) -> qrcode.QRCode:
     code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, box_size=10, border=4)
-    code.add_data(qr_link(consumer))
+    code.add_data(qr_link_for(address))
     code.make(fit=True)
     return code
 
 
-def qr_png(consumer: Consumer) -> bytes:
+def qr_png_for(address: str) -> bytes:
+    """The QR code of an endpoint's address as a PNG (the QR view, the handout's QR section)."""
     buffer = io.BytesIO()
-    _qr(consumer).make_image().save(buffer, format="PNG")
+    _qr(address).make_image().save(buffer, format="PNG")
     return buffer.getvalue()
+
+
+def qr_png(consumer: Consumer) -> bytes:
+    return qr_png_for(consumer.address)
 
 
 def qr_svg(consumer: Consumer) -> bytes:
     buffer = io.BytesIO()
-    _qr(consumer).make_image(image_factory=qrcode.image.svg.SvgPathImage).save(buffer)
+    _qr(consumer.address).make_image(image_factory=qrcode.image.svg.SvgPathImage).save(buffer)
     return buffer.getvalue()
 
 

@@ -14,10 +14,11 @@ from datetime import date
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Count, F, IntegerField, OuterRef, Q, Subquery
+from django.db.models import Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from licensing.expiry import evaluation_end_notify
 from licensing.models import License
 from licensing.seats import (
     FAMILY_LICENCE_KINDS,
@@ -29,7 +30,7 @@ from licensing.seats import (
 )
 from licensing.selectors import company_seats
 from portal import emails
-from portal.audit import audit_record
+from portal.audit import audit_record, audit_record_many
 from portal.models import Company, evaluation_open_q
 
 from .models import Consumer, ConsumerKind, ConsumerStatus, InactiveReason, seat_family
@@ -101,14 +102,13 @@ def release_trials(*, today: date) -> dict[str, int]:
             company = company.get(pk=company_id)
             if company.evaluation_open_on(today):
                 continue  # extended meanwhile
-            count = trials.filter(company=company).update(
-                status=ConsumerStatus.INACTIVE,
-                inactive_reason=InactiveReason.TRIAL_ENDED,
-                updated_at=timezone.now(),
-            )
+            count = _deactivate(company, trials.filter(company=company), InactiveReason.TRIAL_ENDED)
             if count:
-                reason = "the evaluation has ended"
-                _deactivated(company, count, "company.trial_consumers_deactivated", reason)
+                audit_record(
+                    None, "company.trial_consumers_deactivated", company, data={"count": count}
+                )
+                # One event, one email: "Trial ended", saying how many went inactive.
+                evaluation_end_notify(company=company, today=today, deactivated=count)
                 result[str(company.public_id)] = count
     return result
 
@@ -167,11 +167,21 @@ def _release_beyond(company: Company, family: str, capacity: int | None) -> int:
     if excess <= 0:
         return 0
     newest = holding.order_by("-created_at", "-id").values_list("id", flat=True)[:excess]
-    return Consumer.objects.filter(id__in=list(newest)).update(
-        status=ConsumerStatus.INACTIVE,
-        inactive_reason=InactiveReason.LICENCE_ENDED,
-        updated_at=timezone.now(),
+    newest_consumers = Consumer.objects.filter(id__in=list(newest))
+    return _deactivate(company, newest_consumers, InactiveReason.LICENCE_ENDED)
+
+
+def _deactivate(company: Company, consumers: QuerySet[Consumer], reason: str) -> int:
+    """A job's deactivation of the company's consumers (the caller holds the company's row
+    lock), with an audit event for each (their timelines say why), set-based."""
+    locked = consumers.order_by().select_for_update(of=("self",))
+    rows = list(locked.values_list("pk", "public_id", "kind"))
+    count = Consumer.objects.filter(pk__in=[pk for pk, _, _ in rows]).update(
+        status=ConsumerStatus.INACTIVE, inactive_reason=reason, updated_at=timezone.now()
     )
+    events = [(public_id, f"{kind}.deactivate") for _, public_id, kind in rows]
+    audit_record_many(None, company, "consumer", events, data={"reason": reason})
+    return count
 
 
 class ConsumerSeatHolders:

@@ -13,6 +13,8 @@ from portal.models import Company
 from portal.web import clean_query
 
 from .models import (
+    CONFERENCE_ID_MAX,
+    ROOM_KINDS,
     BatchItem,
     BatchJob,
     CallRecord,
@@ -45,6 +47,9 @@ def _search(company: Company, kind: str, query: str) -> Q:
     condition = Q(alias__contains=alias_part) | Q(display_name__icontains=query)
     if domain_part:
         condition = Q(alias__startswith=alias_part, domain__startswith=domain_part)
+    if kind in ROOM_KINDS and query.isdecimal() and len(query) <= len(str(CONFERENCE_ID_MAX)):
+        # A phone caller's conference ID finds its room (the unique index answers).
+        condition |= Q(conference_id=int(query))
     if kind == ConsumerKind.USER:
         # A subquery, not a join: each side can use its own trigram index (PostgreSQL).
         condition |= Q(
@@ -81,6 +86,13 @@ def consumer_get(*, company: Company, public_id: object, kind: str | None = None
     qs = Consumer.objects.select_related("company__partner", "calling_domain")
     if kind is not None:
         qs = qs.filter(kind=kind)
+    return get_object_or_404(qs, company=company, public_id=public_id)
+
+
+def consumer_detail(*, company: Company, public_id: object) -> Consumer:
+    """A consumer of the company with what its detail page shows (its invitation, team VMR or
+    endpoint settings) in one query, else 404."""
+    qs = Consumer.objects.select_related("calling_domain", "invitation", "team_vmr")
     return get_object_or_404(qs, company=company, public_id=public_id)
 
 

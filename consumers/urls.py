@@ -4,7 +4,7 @@ from django.urls import path
 
 import portal.converters  # noqa: F401 - registers the format converters
 
-from . import batch_views, endpoint_views, views
+from . import batch_views, detail_views, endpoint_views, views
 
 app_name = "consumers"
 
@@ -26,6 +26,7 @@ urlpatterns = [
     path("team-vmrs/add/", views.team_vmr_add, name="team_vmr_add"),
     path("endpoints/", views.endpoint_list, name="endpoint_list"),
     path("endpoints/add/", views.endpoint_add, name="endpoint_add"),
+    path(CONSUMER, detail_views.consumer_detail, name="consumer_detail"),
     path(CONSUMER + "edit/", views.consumer_edit, name="consumer_edit"),
     path(CONSUMER + "delete/", views.consumer_delete, name="consumer_delete"),
     path(CONSUMER + "activate/", views.consumer_activate, name="consumer_activate"),

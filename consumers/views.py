@@ -7,15 +7,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from django import forms
 from django.conf import settings
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from portal.access import get_company, partner_view
 from portal.csvexport import csv_response
+from portal.display import counted, unicode_domain
 from portal.errors import too_many_requests
 from portal.models import Company
 from portal.ratelimit import client_ip, rate_limited
@@ -29,6 +31,7 @@ from portal.web import (
 )
 
 from . import exports, selectors, services
+from .csv_input import csv_reading
 from .forms import BulkInviteForm, ConsumerEditForm, EndpointForm, TeamVmrForm, UserInviteForm
 from .models import Consumer, ConsumerKind, ConsumerStatus, seat_family
 from .seats import seat_allocation
@@ -46,6 +49,12 @@ class KindPage:
     list_url: str
     add_url: str
     add_label: str
+
+    @property
+    def plural(self) -> str:
+        """ "users", "team VMRs", "endpoints": the kind as it reads in a sentence (see the
+        `counted` template filter)."""
+        return f"{self.singular}s"
 
 
 KINDS = {
@@ -115,9 +124,19 @@ def _list_view(kind: str) -> Callable[..., HttpResponse]:
             pending=pending,
             qs_page=querystring_without(request, "page"),
             qs_sort=querystring_without(request, "page", "sort"),
+            add_gate=_add_gate(request, company, kind),
         )
 
     return view
+
+
+def _add_gate(request: HttpRequest, company: Company, kind: str) -> Any:
+    """What the next add of `kind` would do to the seats (the seat allocation, two queries
+    whatever the page shows), so that an Add button the licence gate would refuse is disabled
+    with its reason; None for read-only staff, who see no Add button."""
+    if not request.membership.can_write:  # type: ignore[attr-defined]
+        return None
+    return seat_allocation(company=company, family=seat_family(kind))
 
 
 user_list = _list_view(ConsumerKind.USER)
@@ -142,14 +161,29 @@ def _add_view(kind: str, form_class: type, service: Callable[..., Consumer]) -> 
         if done:
             trial = " as a trial" if consumer.is_trial else ""
             verb = "invited" if kind == ConsumerKind.USER else "added"
-            messages.success(request, f"{consumer.address} {verb}{trial}.")
+            messages.success(request, f"{unicode_domain(consumer.address)} {verb}{trial}.")
             return _to_list(company, KINDS[kind])
         decision = seat_allocation(company=company, family=seat_family(kind))
+        if not decision.allowed:
+            _drop_seat_refusal(form)
         return _tab_page(
             request, "consumer_form", company, KINDS[kind], form=form, decision=decision
         )
 
     return view
+
+
+def _drop_seat_refusal(form: forms.BaseForm) -> None:
+    """A forced submit (a POST past the disabled button) is refused by the seat allocation: the
+    page's seat notice already says so, so the same refusal is not shown again above the form."""
+    errors = form.errors.get(NON_FIELD_ERRORS)
+    if errors is None:
+        return
+    kept = [error for error in errors.as_data() if error.code != "no_seat"]
+    if kept:
+        form.errors[NON_FIELD_ERRORS] = form.error_class(kept, error_class="nonfield")
+    else:
+        del form.errors[NON_FIELD_ERRORS]
 
 
 user_invite = _add_view(ConsumerKind.USER, UserInviteForm, services.user_invite)
@@ -194,7 +228,7 @@ def consumer_activate(request: HttpRequest, company_id: str, consumer_id: str) -
     if act(request, lambda: services.consumer_activate(actor=request.user, consumer=consumer)):
         consumer.refresh_from_db()
         trial = " as a trial" if consumer.is_trial else ""
-        messages.success(request, f"{consumer.address} activated{trial}.")
+        messages.success(request, f"{unicode_domain(consumer.address)} activated{trial}.")
     return _to_list(company, kind_page)
 
 
@@ -221,15 +255,21 @@ def user_bulk_invite(request: HttpRequest, company_id: str) -> HttpResponse:
     company = get_company(request, company_id)
     kind_page = KINDS[ConsumerKind.USER]
     form = BulkInviteForm(request.POST or None, request.FILES or None)
-    plan = None
+    plan, reading = None, ""
     if request.method == "POST" and form.is_valid():
         plan, invited = _bulk_invite(request, company, form)
         if invited is not None:
-            messages.success(request, f"{invited} users invited.")
+            messages.success(request, f"{counted(invited, 'user', 'users')} invited.")
             return _to_list(company, kind_page)
+        # Which encoding and separator the file was read with, said beside what it gave.
+        reading = csv_reading(
+            text=form.cleaned_data["text"], encoding=form.cleaned_data["encoding"]
+        )
         if plan is not None:
             form = BulkInviteForm(initial={"text": form.cleaned_data["text"]})
-    return _tab_page(request, "bulk_invite", company, kind_page, form=form, plan=plan)
+    return _tab_page(
+        request, "bulk_invite", company, kind_page, form=form, plan=plan, reading=reading
+    )
 
 
 @partner_view(write=True)

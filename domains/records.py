@@ -9,6 +9,7 @@ from django.conf import settings
 
 from . import dns_lookup as engine
 from .models import CallingDomain
+from .names import is_service_domain
 
 
 @dataclass(frozen=True)
@@ -20,6 +21,12 @@ class Record:
 
 
 def required_records(domain: CallingDomain) -> list[Record]:
+    """What the customer publishes in their DNS for a hosted calling domain: the TXT record until
+    it is verified, and the SRV records that route calls. A subdomain of the service's own
+    domain (`<slug>.<SERVICE_DOMAIN>`) is in a zone the service runs: nothing to publish there
+    (the DNS email, the detail page and the live DNS panel all read this list)."""
+    if is_service_domain(domain.name):
+        return []
     records: list[Record] = []
     if not domain.is_verified:
         records.append(

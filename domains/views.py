@@ -10,11 +10,14 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
+from portal import activity
 from portal.access import get_company, partner_view
+from portal.display import unicode_domain
 from portal.models import Company
 from portal.web import act, submit
 
 from . import records, selectors, services
+from .activity import calling_domain_subject
 from .forms import CallingDomainForm, InteropForm, Microsoft365DomainForm
 from .models import CLAIM_LIFETIME, CallingDomain
 
@@ -96,6 +99,12 @@ def _detail_page(
         domain=domain,
         records=records.required_records(domain),
         consumer_count=domain.consumers.count(),  # type: ignore[attr-defined]
+        timeline=activity.timeline(
+            company=company,
+            object_type="callingdomain",
+            object_id=domain.public_id,
+            subject=calling_domain_subject(domain),
+        ),
         **extra,
     )
 
@@ -182,7 +191,7 @@ def m365_add(request: HttpRequest, company_id: str) -> HttpResponse:
         ),
     )
     if done:
-        messages.success(request, f"Microsoft 365 domain {domain.name} added.")
+        messages.success(request, f"Microsoft 365 domain {unicode_domain(domain.name)} added.")
         return _to_list(company)
     return _page(request, "simple_form", company, form=form, title="Add Microsoft 365 domain")
 
@@ -194,9 +203,11 @@ def m365_verify(request: HttpRequest, company_id: str, m365_id: str) -> HttpResp
     domain = selectors.microsoft365_domain_get(company=company, public_id=m365_id)
     domain = services.microsoft365_domain_verify(actor=request.user, microsoft365_domain=domain)
     if domain.is_verified:
-        messages.success(request, f"{domain.name} is verified.")
+        messages.success(request, f"{unicode_domain(domain.name)} is verified.")
     else:
-        messages.error(request, f"{domain.name} is not verified yet: {domain.last_error}")
+        messages.error(
+            request, f"{unicode_domain(domain.name)} is not verified yet: {domain.last_error}"
+        )
     return _to_list(company)
 
 

@@ -28,6 +28,8 @@ TRIAL_FIRST_REMINDER = timedelta(days=23)
 TRIAL_LAST_REMINDER = timedelta(days=7)
 TRIAL_ENDED_NOTICE = timedelta(days=7)
 TRIAL_EMAIL_BATCH = 1000
+# What claims an evaluation's end: stamped with the end date its one email was sent for.
+TRIAL_ENDED_STAMP = "trial_ended_for"
 
 
 def _trial_email_plans(today: date) -> list[tuple[str, Callable[..., None], Q]]:
@@ -47,7 +49,7 @@ def _trial_email_plans(today: date) -> list[tuple[str, Callable[..., None], Q]]:
             evaluation_open_q(today) & Q(evaluation_ends_on__lte=today + TRIAL_LAST_REMINDER),
         ),
         (
-            "trial_ended_for",
+            TRIAL_ENDED_STAMP,
             emails.trial_ended,
             ~evaluation_open_q(today) & evaluation_open_q(today - TRIAL_ENDED_NOTICE),
         ),
@@ -74,18 +76,36 @@ def trial_reminders_send(*, today: date) -> int:
     return sent
 
 
-@transaction.atomic
-def _trial_email_send(company_id: int, stamp: str, email: Callable[..., None], today: date) -> int:
-    claimed = (
-        Company.objects.filter(pk=company_id)
+def _claim(company_id: int, stamp: str) -> bool:
+    """Stamp the company's current evaluation end as emailed about; False if it already was."""
+    return bool(
+        Company.objects.filter(pk=company_id, evaluation_ends_on__isnull=False)
         .exclude(**{stamp: F("evaluation_ends_on")})
         .update(**{stamp: F("evaluation_ends_on")})
     )
-    if not claimed:
+
+
+@transaction.atomic
+def _trial_email_send(company_id: int, stamp: str, email: Callable[..., None], today: date) -> int:
+    if not _claim(company_id, stamp):
         return 0
     company = Company.objects.select_related("partner").get(pk=company_id)
     email(company, days_left=(company.evaluation_ends_on - today).days)
     return 1
+
+
+def evaluation_end_notify(*, company: Company, today: date, deactivated: int) -> None:
+    """An evaluation's end is one event, so one email: the seat holders call this in the
+    transaction that made `deactivated` trial consumers inactive, and it claims the "Trial
+    ended" email of this end date (the daily job sends that email to a company that had no
+    trial consumers; whichever comes first sends it, the other finds it claimed). An
+    evaluation closed without an end date (ops cleared it) has no "Trial ended" to claim: the
+    deactivation email says it instead."""
+    if company.evaluation_ends_on is None:
+        emails.consumers_deactivated(company, count=deactivated, reason="the evaluation has ended")
+    elif _claim(company.pk, TRIAL_ENDED_STAMP):
+        days_left = (company.evaluation_ends_on - today).days
+        emails.trial_ended(company, days_left=days_left, deactivated=deactivated)
 
 
 def licences_expiry_run(*, today: date | None = None) -> dict[str, Any]:

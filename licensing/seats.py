@@ -16,6 +16,7 @@ from datetime import date
 from django.db.models import Exists, Expression, IntegerField, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 
+from portal.display import counted, day
 from portal.models import Company
 
 from .models import LicenceKind, License
@@ -129,23 +130,26 @@ class SeatAllocation:
         if self.paid and seats.unlimited:
             return "Covered by the company's Enterprise Wide licence."
         if self.paid:
-            return (
-                f"Uses 1 of {seats.remaining} remaining {seats.label} seats "
-                f"({seats.used} of {seats.capacity} in use)."
-            )
+            label = f"remaining {seats.label} seat"
+            remaining = counted(seats.remaining, label, f"{label}s")
+            return f"Uses 1 of {remaining} ({seats.used} of {seats.capacity} in use)."
         if self.trial:
-            return f"Trial until {self.trial_until:%Y-%m-%d} (Evaluation Mode)."
+            return f"Trial until {day(self.trial_until)} (Evaluation Mode)."
         return self.refusal
 
     @property
     def refusal(self) -> str:
-        """Why those beyond the free seats are refused (Evaluation Mode closed)."""
+        """Why adding those beyond the free seats is refused (Evaluation Mode closed)."""
+        return self.refusal_to("add")
+
+    def refusal_to(self, action: str) -> str:
+        """The refusal of `action` ("add", "reactivate room@…"): "Cannot <action>: <why>"."""
         seats = self.seats
         if seats.capacity:
             why = f"all {seats.capacity} {seats.label} seats are in use"
         else:
             why = f"the company has no active {seats.label} licence"
-        return f"Cannot add: {why} and Evaluation Mode is closed. {NO_SEAT_ADVICE}"
+        return f"Cannot {action}: {why} and Evaluation Mode is closed. {NO_SEAT_ADVICE}"
 
 
 def seats_allocate(*, seats: Seats, count: int, company: Company, today: date) -> SeatAllocation:

@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Count, Model, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
+from django.utils import timezone
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -324,6 +325,14 @@ class CompanyAdmin(ServiceAdmin):
         # partner owns everything in the company.
         return ["slug", "public_id", "created_at"] + (["partner"] if obj is not None else [])
 
+    def get_changeform_initial_data(self, request):  # type: ignore[no-untyped-def]
+        # What a new company gets unless ops change it: the trial every new company starts with.
+        initial = super().get_changeform_initial_data(request)
+        initial.setdefault(
+            "evaluation_ends_on", services.new_company_evaluation_end(timezone.localdate())
+        )
+        return initial
+
     @admin.display(ordering="state_code", description="State")
     def state_label(self, obj: Company) -> str:
         return obj.get_state_display()
@@ -338,10 +347,14 @@ class CompanyAdmin(ServiceAdmin):
     def save_model(self, request, obj, form, change):  # type: ignore[no-untyped-def]
         data = form.cleaned_data
         fields = {name: data[name] for name in services.COMPANY_FIELDS if name in data}
-        if change:
-            services.company_update(actor=request.user, company=obj, **fields)
-        else:
+        if not change:
+            # The add page shows the trial every new company starts with
+            # (get_changeform_initial_data): the end posted is ops' choice, blank for none.
+            if "evaluation_ends_on" in form.data:
+                fields["evaluation_ends_on"] = data["evaluation_ends_on"]
             adopt(obj, services.company_create(actor=request.user, partner=obj.partner, **fields))
+            return
+        services.company_update(actor=request.user, company=obj, **fields)
         if "evaluation_ends_on" in form.changed_data:
             services.company_set_evaluation(
                 actor=request.user, company=obj, ends_on=data["evaluation_ends_on"]

@@ -34,3 +34,30 @@ def audit_record(
         object_id=str(object_id),
         data=data or {},
     )
+
+
+def audit_record_many(
+    actor: Actor,
+    company: Company,
+    object_type: str,
+    rows: list[tuple[Any, str]],
+    *,
+    data: dict[str, Any] | None = None,
+) -> None:
+    """One event per (object id, action) row, all of one company and one kind of object, in one
+    INSERT: what a set-based change (a batch, a job) records per object."""
+    actor_id = actor.pk if getattr(actor, "pk", None) else None
+    AuditEvent.objects.bulk_create(
+        [
+            AuditEvent(
+                partner_id=company.partner_id,
+                company=company,
+                actor_id=actor_id,
+                action=action,
+                object_type=object_type,
+                object_id=str(object_id),
+                data=data or {},
+            )
+            for object_id, action in rows
+        ]
+    )

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import logging
 import os
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from celery import Celery, Task
 from celery.schedules import crontab
+from django.conf import settings
 
 from .locks import advisory_lock
 
@@ -81,6 +83,22 @@ def job_lock_name(task_name: str) -> str | None:
     return None
 
 
-app.conf.beat_schedule = {
-    name: {"task": task, "schedule": schedule} for name, (task, schedule) in PERIODIC_JOBS.items()
-}
+# A demo job's "last run" when beat first starts: long ago, so each runs at once.
+NEVER_RUN = datetime(2000, 1, 1, tzinfo=UTC)
+
+
+def beat_schedule(every: int) -> dict[str, dict[str, Any]]:
+    """Beat's schedule: PERIODIC_JOBS; or, with `every` seconds (the demo's
+    settings.PERIODIC_JOBS_EVERY), every job at once when beat first starts and then every
+    `every` seconds, so that the demo shows its jobs working within a minute."""
+    if not every:
+        return {
+            name: {"task": task, "schedule": when} for name, (task, when) in PERIODIC_JOBS.items()
+        }
+    return {
+        name: {"task": task, "schedule": timedelta(seconds=every), "last_run_at": NEVER_RUN}
+        for name, (task, _when) in PERIODIC_JOBS.items()
+    }
+
+
+app.conf.beat_schedule = beat_schedule(settings.PERIODIC_JOBS_EVERY)

@@ -180,12 +180,19 @@ def calling_domain_claim_expiring(domain: Any, *, expires_at: Any, lifetime_days
     )
 
 
+def company_created_in_trial(company: Company) -> None:
+    """A new company, in trial mode: its evaluation is open until `company.evaluation_ends_on`."""
+    _to_company("company_created_in_trial", company)
+
+
 def trial_reminder(company: Company, *, days_left: int) -> None:
     _to_company("trial_reminder", company, days_left=days_left)
 
 
-def trial_ended(company: Company, *, days_left: int) -> None:
-    _to_company("trial_ended", company, days_left=days_left)
+def trial_ended(company: Company, *, days_left: int, deactivated: int = 0) -> None:
+    """The evaluation ended: the one email of that event, saying how many trial consumers
+    became inactive with it (`deactivated`)."""
+    _to_company("trial_ended", company, days_left=days_left, deactivated=deactivated)
 
 
 def trial_extended(company: Company) -> None:

@@ -24,6 +24,36 @@ class CompanyForm(forms.ModelForm):
         help_texts = {"contact_email": "Receives invitation summaries and DNS instructions."}
 
 
+class CompanyDeleteForm(forms.Form):
+    """Deleting a company takes everything in it, so its name is typed to confirm: checked here,
+    on the server, whatever the page's script did (a forced POST without it deletes nothing)."""
+
+    confirm_name = forms.CharField(max_length=300)
+
+    def __init__(self, *args: Any, company: Company, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.company = company
+        field = self.fields["confirm_name"]
+        field.label = "Type the company's name to confirm"
+        field.widget.attrs.update(
+            {
+                "autocomplete": "off",
+                "autocapitalize": "off",
+                "spellcheck": "false",
+                "data-must-match": company.name,
+            }
+        )
+
+    def clean_confirm_name(self) -> str:
+        # Names are stored with their white space folded (portal.services): so is what is typed.
+        typed = " ".join(self.cleaned_data["confirm_name"].split())
+        if typed != self.company.name:
+            raise forms.ValidationError(
+                f"Type the company's name, {self.company.name}, exactly as shown to delete it."
+            )
+        return typed
+
+
 class MemberInviteForm(forms.Form):
     email = forms.EmailField(label="Email address")
     role = forms.ChoiceField(choices=Role.choices, initial=Role.REGULAR)

@@ -268,6 +268,12 @@ class AuditEvent(models.Model):
         indexes = [
             models.Index(fields=["company", "-created_at"]),
             models.Index(fields=["partner", "-created_at"]),
+            # The Activity tab's action filter, and an object's timeline (a consumer's, a
+            # calling domain's detail page).
+            models.Index(
+                fields=["company", "action", "-created_at"], name="audit_company_action_idx"
+            ),
+            models.Index(fields=["object_id", "-created_at"], name="audit_object_idx"),
         ]
 
     def __str__(self) -> str:

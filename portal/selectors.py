@@ -3,11 +3,15 @@ number of queries however many rows there are."""
 
 from __future__ import annotations
 
-from django.db.models import Count, QuerySet
+from datetime import datetime
+
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
+from .activity import subject_ids_matching
 from .counts_cache import company_counts
 from .models import AuditEvent, Company, CompanyState, Partner, PartnerMembership
+from .web import clean_query
 
 COMPANY_SORTS = {
     "name": ("name", "id"),
@@ -55,8 +59,36 @@ def company_directory(
     return rows.order_by(*COMPANY_SORTS.get(sort, COMPANY_SORTS["name"])), counts
 
 
-def company_activity(*, company: Company) -> QuerySet[AuditEvent]:
-    return AuditEvent.objects.filter(company=company).select_related("actor")
+def company_activity(
+    *,
+    company: Company,
+    action: str = "",
+    since: datetime | None = None,
+    until: datetime | None = None,
+    query: str = "",
+    object_id: str = "",
+) -> QuerySet[AuditEvent]:
+    """The company's audit events, newest first, filtered: one action code, a time range
+    [since, until), a search (who did it, the name of what it was done to) and one object.
+    Each filter has its index (AuditEvent.Meta)."""
+    events = AuditEvent.objects.filter(company=company).select_related("actor")
+    if action:
+        events = events.filter(action=action)
+    if since is not None:
+        events = events.filter(created_at__gte=since)
+    if until is not None:
+        events = events.filter(created_at__lt=until)
+    if object_id:
+        events = events.filter(object_id=object_id)
+    query = clean_query(query)
+    if query:
+        events = events.filter(
+            Q(actor__email__icontains=query)
+            | Q(object_id__in=subject_ids_matching(company, query))
+            | Q(data__name__icontains=query)
+            | Q(data__address__icontains=query)
+        )
+    return events.order_by("-created_at", "-id")
 
 
 def member_list(*, partner: Partner) -> QuerySet[PartnerMembership]:

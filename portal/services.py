@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -40,14 +41,45 @@ def _clean_company_fields(fields: dict[str, Any]) -> dict[str, Any]:
     return cleaned
 
 
+# company_create's `evaluation_ends_on` when the caller does not choose: the default trial.
+NEW_COMPANY_TRIAL: Any = object()
+
+
 @transaction.atomic
-def company_create(*, actor: Actor, partner: Partner, **fields: Any) -> Company:
+def company_create(
+    *,
+    actor: Actor,
+    partner: Partner,
+    today: date | None = None,
+    evaluation_ends_on: date | None = NEW_COMPANY_TRIAL,
+    **fields: Any,
+) -> Company:
+    """Every new company (the portal's form, Django admin, the demo data) starts in trial mode:
+    Evaluation Mode opens for NEW_COMPANY_EVALUATION_DAYS (audited like any evaluation change)
+    and the contact gets "New company created (in trial mode)" when the company commits.
+    Operations alone may choose another end (`evaluation_ends_on`; None: no evaluation)."""
     ensure_can_write(actor, partner)
+    if evaluation_ends_on is not NEW_COMPANY_TRIAL:
+        ensure_is_ops(actor, "change evaluations")
     company = Company(partner=partner, **_clean_company_fields(fields))
     company.full_clean(exclude=["slug", "partner"])
     company.save()
     audit_record(actor, "company.create", company)
+    today = today or timezone.localdate()
+    ends_on = evaluation_ends_on
+    if ends_on is NEW_COMPANY_TRIAL:
+        ends_on = new_company_evaluation_end(today)
+    if ends_on is not None:
+        _evaluation_set(actor, company, ends_on)
+    if company.evaluation_open_on(today):
+        emails.company_created_in_trial(company)
     return company
+
+
+def new_company_evaluation_end(today: date) -> date | None:
+    """The last day of a new company's evaluation (None: it starts without one)."""
+    days = settings.NEW_COMPANY_EVALUATION_DAYS
+    return today + timedelta(days=days) if days else None
 
 
 @transaction.atomic
@@ -70,6 +102,11 @@ def company_update(*, actor: Actor, company: Company, **fields: Any) -> Company:
 def company_set_evaluation(*, actor: Actor, company: Company, ends_on: date | None) -> Company:
     """Open, extend or close Evaluation Mode (ops only: it decides what is free)."""
     ensure_is_ops(actor, "change evaluations")
+    return _evaluation_set(actor, company, ends_on)
+
+
+def _evaluation_set(actor: Actor, company: Company, ends_on: date | None) -> Company:
+    """The one write of an evaluation's end, audited: ops' changes and a new company's trial."""
     company.evaluation_ends_on = ends_on
     company.save(update_fields=["evaluation_ends_on"])
     audit_record(

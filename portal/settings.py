@@ -134,7 +134,10 @@ if SECRET_KEY in {"", EMBEDDED_SECRET_KEY}:
         )
     SECRET_KEY = EMBEDDED_SECRET_KEY  # check --deploy flags it
 
-SITE_URL = env_url("SITE_URL", "http://127.0.0.1:8000", schemes={"http", "https"}).rstrip("/")
+# The port `make run` serves on (PORT=8123 make run): links in emails follow it, unless
+# SITE_URL names the public address itself.
+PORT = env_int("PORT", 8000, minimum=1)
+SITE_URL = env_url("SITE_URL", f"http://127.0.0.1:{PORT}", schemes={"http", "https"}).rstrip("/")
 _site = urlsplit(SITE_URL)
 ALLOWED_HOSTS = env_list(
     "ALLOWED_HOSTS", [_site.hostname or "127.0.0.1", "localhost", "127.0.0.1", "testserver"]
@@ -257,6 +260,17 @@ if DATABASES["default"]["ENGINE"] not in {
     "django.db.backends.sqlite3",
 }:
     raise ImproperlyConfigured("DATABASE_URL: use a postgres:// or sqlite:/// URL")
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The demo's web server, worker and beat write to one file: writers wait their turn (a
+    # write transaction takes the lock when it begins, so none fails half-way with "database
+    # is locked"), and readers never wait for them (WAL).
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "timeout": 30,
+            "transaction_mode": "IMMEDIATE",
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        }
+    )
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"]["CONN_MAX_AGE"] = env_int("DATABASE_CONN_MAX_AGE", 60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
@@ -330,6 +344,8 @@ LOGOUT_REDIRECT_URL = "login"
 PASSWORD_RESET_TIMEOUT = 3 * 24 * 3600
 
 LANGUAGE_CODE = "en-gb"
+# One date and time format on every page: portal/formats (see portal.display).
+FORMAT_MODULE_PATH = ["portal.formats"]
 TIME_ZONE = env_str("TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True
@@ -413,7 +429,11 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 OUTBOX_KEEP_SENT_DAYS = env_int("OUTBOX_KEEP_SENT_DAYS", 14, minimum=1)
 
 # Celery: with no broker, tasks run in-process (the embedded default).
-CELERY_BROKER_URL = env_url("CELERY_BROKER_URL", "", schemes={"redis", "rediss", "memory"})
+# filesystem://localhost/ is the demo's embedded broker (`make run`): kombu's filesystem
+# transport, in var/broker/ (filesystem://localhost/some/dir: there); one machine only.
+CELERY_BROKER_URL = env_url(
+    "CELERY_BROKER_URL", "", schemes={"redis", "rediss", "memory", "filesystem"}
+)
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_RESULT_BACKEND = None
@@ -447,6 +467,19 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "socket_connect_timeout": 3,
     "socket_timeout": 5,
 }
+if CELERY_BROKER_URL.startswith("filesystem:"):
+    BROKER_DIR = Path(urlsplit(CELERY_BROKER_URL).path.rstrip("/") or VAR_DIR / "broker")
+    for _folder in ("queue", "control"):
+        (BROKER_DIR / _folder).mkdir(parents=True, exist_ok=True)
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(BROKER_DIR / "queue"),
+        "data_folder_out": str(BROKER_DIR / "queue"),
+        "control_folder": str(BROKER_DIR / "control"),
+    }
+# Every periodic job every this many seconds, and once when beat starts, instead of the
+# production schedule (portal.celery.PERIODIC_JOBS): `make run` sets 60, so that the demo shows
+# re-sends, purges and checks happening. 0: the production schedule.
+PERIODIC_JOBS_EVERY = env_int("PERIODIC_JOBS_EVERY", 0, minimum=0)
 CELERY_IMPORTS = ("portal.health",)  # the heartbeat task, beside /readyz that reads it
 CELERY_TIMEZONE = TIME_ZONE
 
@@ -459,6 +492,8 @@ DOMAIN_VERIFICATION_PREFIX = env_str("DOMAIN_VERIFICATION_PREFIX", "pexip-verifi
 SIP_SERVICE_HOST = env_hostname("SIP_SERVICE_HOST", f"sip.{SERVICE_DOMAIN}")
 H323_SERVICE_HOST = env_hostname("H323_SERVICE_HOST", f"h323.{SERVICE_DOMAIN}")
 PAGE_SIZE = env_int("PAGE_SIZE", 25, minimum=5)
+# A new company starts in trial mode: Evaluation Mode open for this many days (0: closed).
+NEW_COMPANY_EVALUATION_DAYS = env_int("NEW_COMPANY_EVALUATION_DAYS", 30)
 
 # Endpoints: the join link a QR code encodes ({address} is replaced), the token the call
 # platform sends with call records (empty: ingest disabled), provisioning rate limit.

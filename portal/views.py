@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import hashlib
+from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -14,13 +15,29 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 from django_otp import login as otp_login
 
-from . import selectors, services, twofactor
+from . import activity, display, selectors, services, twofactor
 from .access import get_company, get_member, partner_view
-from .forms import CodeForm, CompanyForm, MemberInviteForm, MemberRoleForm, PasswordResetForm
-from .models import CompanyState
+from .forms import (
+    CodeForm,
+    CompanyDeleteForm,
+    CompanyForm,
+    MemberInviteForm,
+    MemberRoleForm,
+    PasswordResetForm,
+)
+from .models import Company, CompanyState
 from .ratelimit import client_ip, rate_limited
 from .selectors import COMPANY_SORTS
-from .web import act, paginate, query_param, querystring_without, submit
+from .web import (
+    act,
+    day_start,
+    paginate,
+    query_day,
+    query_param,
+    query_uuid,
+    querystring_without,
+    submit,
+)
 
 # The password reset limits (settings.PASSWORD_RESET_RATE_LIMIT, _IP_RATE_LIMIT) count per hour.
 PASSWORD_RESET_WINDOW_SECONDS = 3600
@@ -67,9 +84,19 @@ def company_create(request: HttpRequest) -> HttpResponse:
         lambda data: services.company_create(actor=request.user, partner=request.partner, **data),
     )
     if done:
-        messages.success(request, f"Company “{company.name}” created.")
+        messages.success(request, _created_message(company))
         return redirect("portal:company_detail", company_id=company.public_id)
-    return render(request, "portal/company_form.html", {"form": form, "company": None})
+    context = {"form": form, "company": None, "trial_days": settings.NEW_COMPANY_EVALUATION_DAYS}
+    return render(request, "portal/company_form.html", context)
+
+
+def _created_message(company: Company) -> str:
+    if company.evaluation_ends_on is None:
+        return f"Company “{company.name}” created."
+    return (
+        f"Company “{company.name}” created. It is in trial mode: the evaluation is open until "
+        f"{display.day(company.evaluation_ends_on)}, and {company.contact_email} was told."
+    )
 
 
 @partner_view()
@@ -98,7 +125,9 @@ def company_edit(request: HttpRequest, company_id: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def company_delete(request: HttpRequest, company_id: str) -> HttpResponse:
     company = get_company(request, company_id)
-    if request.method == "POST":
+    # Bound on every POST, an empty one included: the typed name is always checked.
+    form = CompanyDeleteForm(request.POST if request.method == "POST" else None, company=company)
+    if request.method == "POST" and form.is_valid():
         name = company.name
         services.company_delete(actor=request.user, company=company)
         messages.success(request, f"Company “{name}” deleted.")
@@ -106,18 +135,52 @@ def company_delete(request: HttpRequest, company_id: str) -> HttpResponse:
     return render(
         request,
         "portal/company_delete.html",
-        {"company": company, "impact": selectors.company_delete_impact(company=company)},
+        {
+            "company": company,
+            "form": form,
+            "impact": selectors.company_delete_impact(company=company),
+        },
     )
 
 
 @partner_view()
 def company_activity(request: HttpRequest, company_id: str) -> HttpResponse:
+    """The Activity tab: the company's audit log in sentences, filtered by action, days, a
+    search and one object (a detail page's "see all")."""
     company = get_company(request, company_id)
-    page = paginate(request, selectors.company_activity(company=company))
+    action = query_param(request, "action")
+    action = action if action in activity.ACTIONS else ""
+    since_day, until_day = query_day(request, "from"), query_day(request, "to")
+    object_id = query_uuid(request, "object")
+    query = query_param(request, "q")
+    events = selectors.company_activity(
+        company=company,
+        action=action,
+        since=day_start(since_day),
+        until=day_start(until_day + timedelta(days=1)) if until_day else None,
+        query=query,
+        object_id=object_id,
+    )
+    page = paginate(request, events, count_with_rows=bool(query))
+    subjects = activity.subjects_for(company, page.object_list)
+    filtered = bool(action or since_day or until_day or object_id or query)
     return render(
         request,
         "portal/company_activity.html",
-        {"company": company, "page": page, "tab": "activity"},
+        {
+            "company": company,
+            "tab": "activity",
+            "page": page,
+            "rows": [(e, activity.describe(e, subjects, company=company)) for e in page],
+            "action_choices": activity.action_choices(),
+            "action": action,
+            "since": since_day,
+            "until": until_day,
+            "query": query,
+            "object_id": object_id,
+            "filtered": filtered,
+            "qs_page": querystring_without(request, "page"),
+        },
     )
 
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
+import uuid
 from collections.abc import Callable
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django import forms
@@ -13,7 +14,10 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Page, Paginator
 from django.db.models import Count, QuerySet, Window
-from django.http import HttpRequest
+from django.http import HttpRequest, QueryDict
+from django.utils import timezone
+
+from .display import PAGE_SIZE_CHOICES
 
 # What no stored text or query may hold: the C0 and C1 control characters (NUL among them, which
 # PostgreSQL cannot store) and lone surrogates (which cannot be encoded). Callers that allow
@@ -23,6 +27,9 @@ _CONTROL_CHARACTERS = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 MAX_QUERY_LENGTH = 200
 # Past this page number, SQL's OFFSET would overflow: such a page is treated as past the end.
 MAX_PAGE_NUMBER = 10**9
+# The query parameter that picks the rows per page, and where the choice is remembered.
+PAGE_SIZE_PARAM = "per_page"
+PAGE_SIZE_SESSION_KEY = "portal.page_size"
 # A day far enough from the ends of the calendar that its start and the day after it exist in
 # every time zone.
 QUERY_DAYS = (date.min + timedelta(days=2), date.max - timedelta(days=2))
@@ -52,6 +59,21 @@ def query_day(request: HttpRequest, name: str) -> date | None:
     except ValueError:
         return None
     return day if QUERY_DAYS[0] <= day <= QUERY_DAYS[1] else None
+
+
+def query_uuid(request: HttpRequest, name: str) -> str:
+    """The query string's `name` as a UUID's canonical text; "" (ignored) when it is not one."""
+    try:
+        return str(uuid.UUID(query_param(request, name)))
+    except ValueError:
+        return ""
+
+
+def day_start(day: date | None) -> datetime | None:
+    """The start of `day` in the current time zone (None for None): a day filter's bound."""
+    if day is None:
+        return None
+    return datetime.combine(day, time.min, tzinfo=timezone.get_current_timezone())
 
 
 def add_service_errors(form: forms.BaseForm, exc: ValidationError) -> None:
@@ -106,8 +128,10 @@ def paginate(
     for a search, whose filter is the expensive part, so that it runs once rather than twice.
     (An unfiltered list is better served by a separate COUNT, which PostgreSQL answers from an
     index, and a page that stops after its rows.)"""
-    per_page = per_page or settings.PAGE_SIZE
+    default = per_page or settings.PAGE_SIZE
+    per_page = page_size(request, default)
     paginator = Paginator(queryset, per_page)
+    paginator.default_per_page = default  # type: ignore[attr-defined]  # for pager_links
     if count is not None:
         paginator.count = count  # Paginator.count is a cached property
     elif count_with_rows and (number := _page_number(request)) <= MAX_PAGE_NUMBER:
@@ -126,6 +150,66 @@ def _page_number(request: HttpRequest) -> int:
         return max(1, int(request.GET.get("page") or 1))
     except ValueError:
         return 1
+
+
+def page_size_choices(default: int) -> list[int]:
+    """The rows per page a list offers: the usual choices and the page's own default."""
+    return sorted({*PAGE_SIZE_CHOICES, default})
+
+
+def page_size(request: HttpRequest, default: int) -> int:
+    """Rows per page: `?per_page=` when it is one of the choices (remembered in the session for
+    the next lists), else the one chosen before, else the page's default. Anything else, a
+    word or a million, is ignored."""
+    choices = page_size_choices(default)
+    try:
+        chosen = int(query_param(request, PAGE_SIZE_PARAM) or 0)
+    except ValueError:
+        chosen = 0
+    session = getattr(request, "session", None)
+    if chosen in choices:
+        if session is not None and session.get(PAGE_SIZE_SESSION_KEY) != chosen:
+            session[PAGE_SIZE_SESSION_KEY] = chosen
+        return chosen
+    remembered = session.get(PAGE_SIZE_SESSION_KEY) if session is not None else None
+    return remembered if remembered in choices else default
+
+
+def pager_links(params: QueryDict, page: Page) -> dict[str, Any]:
+    """The links of a list's pagination, each keeping the other query parameters: first,
+    previous, the pages near this one and at both ends (… between), next, last, and one per page
+    size (back to page 1)."""
+
+    def url(**change: int | None) -> str:
+        query = params.copy()
+        for key, value in change.items():
+            query.pop(key, None)
+            if value is not None:
+                query[key] = str(value)
+        return f"?{query.urlencode()}" if query else "?"
+
+    paginator, number = page.paginator, page.number
+    last = paginator.num_pages
+    pages = [
+        {"number": n, "url": url(page=n), "current": n == number}
+        if isinstance(n, int)
+        else {"ellipsis": True}
+        for n in paginator.get_elided_page_range(number, on_each_side=2, on_ends=1)
+    ]
+    per_page = paginator.per_page
+    choices = page_size_choices(getattr(paginator, "default_per_page", per_page))
+    return {
+        "first_url": url(page=None) if number > 1 else "",
+        "prev_url": url(page=number - 1 if number > 2 else None) if number > 1 else "",
+        "next_url": url(page=number + 1) if number < last else "",
+        "last_url": url(page=last) if number < last else "",
+        "pages": pages,
+        "sizes": [
+            {"size": size, "url": url(page=None, per_page=size), "current": size == per_page}
+            for size in choices
+        ],
+        "show_sizes": paginator.count > choices[0],
+    }
 
 
 def querystring_without(request: HttpRequest, *keys: str) -> str:

@@ -27,7 +27,7 @@ from django.db import connection
 from django.utils import timezone
 
 from consumers import services as consumer_services
-from consumers.models import Consumer
+from consumers.models import Consumer, ConsumerKind, ConsumerStatus
 from consumers.services import endpoints as endpoint_services
 from licensing.models import LicenceKind, License
 from portal.models import Company, Partner, PartnerMembership, Role
@@ -140,6 +140,23 @@ def paid_company(closed_company) -> Company:
     add_licence(closed_company, LicenceKind.ENTERPRISE_USER, 3)
     add_licence(closed_company, LicenceKind.ROOM, 1)
     return closed_company
+
+
+@pytest.fixture
+def full_company(personas, closed_company, make) -> tuple[Company, Consumer]:
+    """Every seat taken: one Enterprise User seat, held by a Team VMR; no Room licence;
+    Evaluation Mode closed; and an inactive Team VMR waiting for a seat."""
+    company = closed_company
+    add_licence(company, LicenceKind.ENTERPRISE_USER, 1)
+    make.team_vmr("seat-taker", company=company, display_name="Taker")
+    sleeper = Consumer.objects.create(
+        company=company,
+        kind=ConsumerKind.TEAM_VMR,
+        alias="sleeping-room",
+        domain=company.service_domain,
+        status=ConsumerStatus.INACTIVE,
+    )
+    return company, sleeper
 
 
 class Make:

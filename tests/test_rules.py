@@ -235,22 +235,6 @@ def test_the_dns_panel_and_verify_agree(personas, dns_server):
 # --- seats --------------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def full_company(personas, closed_company, make):
-    """One Enterprise User seat, taken; Evaluation Mode closed."""
-    company = closed_company
-    add_licence(company, LicenceKind.ENTERPRISE_USER, 1)
-    make.team_vmr("seat-taker", company=company, display_name="Taker")
-    sleeper = Consumer.objects.create(
-        company=company,
-        kind=ConsumerKind.TEAM_VMR,
-        alias="sleeping-room",
-        domain=company.service_domain,
-        status=ConsumerStatus.INACTIVE,
-    )
-    return company, sleeper
-
-
 def test_seat_allocation_refuses_the_same_on_every_path(personas, login, make, full_company):
     company, sleeper = full_company
     form = login(personas.regular).get(reverse("consumers:user_invite", args=[company.public_id]))
@@ -258,10 +242,10 @@ def test_seat_allocation_refuses_the_same_on_every_path(personas, login, make, f
     with pytest.raises(ValidationError, match="Cannot add"):
         make.user("ann.one", company=company)
     plan = csv_plan(company, "Ann One,ann@x.example,ann.one")
-    assert "need 1 Enterprise User seats but only 0 are free" in plan.problems[0]
+    assert "need 1 Enterprise User seat but only 0 are free" in plan.problems[0]
     batch = reactivation_preview(personas, company, sleeper)
     assert batch.items.get().message == "no licence seat left for 1 of 1"
-    with pytest.raises(ValidationError, match="Cannot add"):
+    with pytest.raises(ValidationError, match="Cannot reactivate sleeping-room@"):
         consumer_services.consumer_activate(actor=personas.regular, consumer=sleeper)
 
 
@@ -293,7 +277,9 @@ def test_seat_allocation_in_a_batch_run_matches_its_preview(personas, make, clos
         actor=personas.regular, company=company, consumer_ids=[c.pk for c in sleepers]
     )
     assert [c.pk in activated for c in sleepers] == planned
-    assert failures[sleepers[2].pk].startswith("Cannot add: all 2 Enterprise User seats")
+    assert failures[sleepers[2].pk].startswith(
+        f"Cannot reactivate {sleepers[2].address}: all 2 Enterprise User seats"
+    )
 
 
 def test_seat_allocation_makes_trials_the_same_on_every_path(personas, login, make, full_company):

@@ -95,7 +95,8 @@ def consumers_activate(
         for index, consumer in enumerate(consumers):
             trial = allocation.trial_at(index)
             if trial is None:
-                failures[consumer.id] = allocation.refusal
+                action = f"reactivate {consumer.address}"
+                failures[consumer.id] = allocation.refusal_to(action)
             else:
                 activated[consumer.id] = trial
     _activate(actor, company, activated, [c for c in wanted if c.id in activated])

@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from portal.access import Actor, ensure_can_write
 from portal.audit import audit_record
+from portal.display import day
 from portal.jobs import enqueue_on_commit, requeue_stalled
 from portal.models import Company
 
@@ -195,7 +196,7 @@ def _reactivation_item(allocation: Any, index: int) -> dict[str, Any]:
     if trial:
         return {
             "will_run": True,
-            "message": f"will be reactivated as a trial until {allocation.trial_until}",
+            "message": f"will be reactivated as a trial until {day(allocation.trial_until)}",
         }
     return {"will_run": True, "message": "will be reactivated"}
 

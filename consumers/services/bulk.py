@@ -11,6 +11,7 @@ from django.db import transaction
 
 from domains.services import calling_domain_for_address
 from portal.access import Actor, ensure_can_write
+from portal.display import counted
 from portal.models import Company
 
 from ..addresses import normalize_alias_for
@@ -139,8 +140,10 @@ def bulk_invite_plan(*, company: Company, rows: list[InviteRow]) -> BulkPlan:
     problems = []
     if not allocation.allowed:
         problems.append(
-            f"{count} users need {count} {seats.label} seats but only {allocation.paid} are "
-            "free, and Evaluation Mode is closed."
+            f"{counted(count, 'user', 'users')} need "
+            f"{counted(count, f'{seats.label} seat', f'{seats.label} seats')} but only "
+            f"{allocation.paid} {'is' if allocation.paid == 1 else 'are'} free, and Evaluation "
+            "Mode is closed."
         )
     free = seats.remaining
     return BulkPlan(

@@ -12,8 +12,11 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 
 from portal.access import Actor
-from portal.models import AuditEvent, Company
+from portal.audit import audit_record_many
+from portal.models import Company
 from portal.web import has_control_characters
+
+from ..csv_input import csv_delimiter
 
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
@@ -35,10 +38,12 @@ def csv_lines(text: str) -> Iterator[tuple[int, list[str], str]]:
     """A pasted or uploaded CSV, one record per line: (line number, the line's cells stripped,
     "") or (line number, [], what is wrong with the line). A quoted cell that runs over a line
     break is refused rather than joined with the next line, so that a stray quote cannot make
-    one record of many lines, and every line number is the one the user sees."""
+    one record of many lines, and every line number is the one the user sees. The separator
+    is a comma or a semicolon, whichever the text uses (consumers.csv_input.csv_delimiter)."""
+    delimiter = csv_delimiter(text)
     for number, line in enumerate(_LINE_BREAK.split(text.lstrip("\ufeff")), start=1):
         try:
-            cells = next(csv.reader([line], strict=True), [])
+            cells = next(csv.reader([line], strict=True, delimiter=delimiter), [])
         except csv.Error as exc:
             yield number, [], _csv_problem(exc)
             continue
@@ -78,18 +83,5 @@ def audit_many(
 ) -> None:
     """One audit event per consumer ((public id, kind) rows), written in one INSERT (ids only,
     no personal data)."""
-    actor_id = actor.pk if getattr(actor, "pk", None) else None
-    AuditEvent.objects.bulk_create(
-        [
-            AuditEvent(
-                partner_id=company.partner_id,
-                company=company,
-                actor_id=actor_id,
-                action=f"{kind}.{action}",
-                object_type="consumer",
-                object_id=str(public_id),
-                data=data or {},
-            )
-            for public_id, kind in rows
-        ]
-    )
+    events = [(public_id, f"{kind}.{action}") for public_id, kind in rows]
+    audit_record_many(actor, company, "consumer", events, data=data)

@@ -1,7 +1,8 @@
 """Adding consumers: Users (by invitation), Team VMRs and Endpoints.
 
 Every input is validated before anything is written; the seat is taken under the company's row
-lock; the addresses are reserved last, where the database has the final word on uniqueness.
+lock; the addresses are reserved last, where the database has the final word on uniqueness; a
+room (a user's personal VMR, a team VMR) then gets its conference ID (consumers.conference_ids).
 """
 
 from __future__ import annotations
@@ -15,7 +16,9 @@ from portal.audit import audit_record
 from portal.models import Company
 
 from ..addresses import normalize_alias_for
+from ..conference_ids import conference_id_allocate
 from ..models import (
+    ROOM_KINDS,
     Consumer,
     ConsumerKind,
     ConsumerStatus,
@@ -63,6 +66,8 @@ def _consumer_create(
             is_trial=is_trial,
         )
     reserve_addresses(consumer)
+    if kind in ROOM_KINDS:
+        conference_id_allocate(consumer)
     return consumer
 
 
@@ -88,7 +93,10 @@ def user_invite(
     consumer = _consumer_create(actor, company, ConsumerKind.USER, names, ConsumerStatus.INVITED)
     invitation_create(consumer, email=email, full_name=full_name)
     # Ids only: an invitee's name and email never reach the audit log.
-    audit_record(actor, "user.invite", consumer, data={"trial": consumer.is_trial})
+    # The domain (the company's, not the invitee's) names the user once it is gone.
+    audit_record(
+        actor, "user.invite", consumer, data={"trial": consumer.is_trial, "domain": consumer.domain}
+    )
     return consumer
 
 

@@ -95,14 +95,21 @@ def _audit_deletions(cursor: object, ids: list[int], actor_id: int | None, actio
         Company._meta.db_table,
     )
     where, params = _id_in("c.id", ids)
+    # What names the consumer in the log once it is gone: its domain, and a team VMR's or an
+    # endpoint's address; never a user's address (its alias may be the invitee's name).
+    build = "jsonb_build_object" if connection.vendor == "postgresql" else "json_object"
+    data = (
+        f"CASE WHEN c.kind = 'user' THEN {build}('domain', c.domain) "
+        f"ELSE {build}('domain', c.domain, 'address', c.alias || '@' || c.domain) END"
+    )
     cursor.execute(  # type: ignore[attr-defined]
         f"""INSERT INTO {audit} (partner_id, company_id, actor_id, action, object_type,
                 object_id, data, created_at)
             SELECT co.partner_id, c.company_id, %s, c.kind || %s, 'consumer',
-                   {_uuid_text("c.public_id")}, %s, %s
+                   {_uuid_text("c.public_id")}, {data}, %s
             FROM {consumer} c JOIN {company} co ON co.id = c.company_id
             WHERE {where}""",
-        [actor_id, f".{action}", "{}", timezone.now(), *params],
+        [actor_id, f".{action}", timezone.now(), *params],
     )
 
 

@@ -29,7 +29,15 @@ from portal.access import Actor, ensure_can_write
 from portal.audit import audit_record
 
 from .. import tokens
-from ..models import Consumer, ConsumerKind, ConsumerStatus, Invitation
+from ..models import (
+    INVITE_FIRST_RESEND,
+    INVITE_SECOND_RESEND,
+    Consumer,
+    ConsumerKind,
+    ConsumerStatus,
+    Invitation,
+)
+from .common import audit_many
 from .deletion import consumer_delete, delete_consumer_rows
 
 logger = logging.getLogger(__name__)
@@ -103,6 +111,7 @@ def _reminders_batch(now: datetime, run: ReminderRun) -> bool:
         .order_by("pk")[:BATCH_SIZE]
     )
     first_ids, second_ids, initial_ids = [], [], []
+    reminded: dict[tuple[int, int], list[Invitation]] = {}  # (company, day) → invitations
     stamp = timezone.now()
     for invitation in batch:
         is_initial = invitation.sent_at is None
@@ -111,9 +120,13 @@ def _reminders_batch(now: datetime, run: ReminderRun) -> bool:
             initial_ids.append(invitation.pk)
         else:
             first_ids.append(invitation.pk)
-            if invitation.second_resend_due(now):
+            second = invitation.second_resend_due(now)
+            if second:
                 second_ids.append(invitation.pk)
+            day = (INVITE_SECOND_RESEND if second else INVITE_FIRST_RESEND).days
+            reminded.setdefault((invitation.consumer.company_id, day), []).append(invitation)
         _send(invitation, reminder=not is_initial)
+    _audit_reminders(reminded)
     # Set-based stamps; a catch-up stamps both reminders with the one email.
     Invitation.objects.filter(pk__in=first_ids, first_reminder_at__isnull=True).update(
         first_reminder_at=stamp
@@ -123,6 +136,15 @@ def _reminders_batch(now: datetime, run: ReminderRun) -> bool:
     run.sent += len(first_ids)
     run.initial += len(initial_ids)
     return bool(batch)
+
+
+def _audit_reminders(reminded: dict[tuple[int, int], list[Invitation]]) -> None:
+    """One audit event per re-sent invitation (the consumer's timeline shows "day 10" or "day
+    30"), one INSERT per company and day."""
+    for (_company_id, day), sent in reminded.items():
+        company = sent[0].consumer.company
+        rows = [(invitation.consumer.public_id, ConsumerKind.USER) for invitation in sent]
+        audit_many(None, company, "invitation_reminder", rows, data={"day": day})
 
 
 def invitations_purge(*, now: datetime | None = None) -> int:

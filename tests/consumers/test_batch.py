@@ -18,6 +18,7 @@ from consumers.models import (
 )
 from consumers.services import batch as batches
 from licensing.models import LicenceKind
+from portal.display import day
 from portal.models import AuditEvent
 from tests.conftest import Make, add_licence, raised, requires_postgres, run_at_once, wait_for
 
@@ -154,7 +155,7 @@ def test_address_list_reasons(personas, make, foreign_room):
     )
     messages = [i.message for i in batch.items.order_by("position")]
     assert messages == [
-        "will be reactivated as a trial until " + str(company.evaluation_ends_on),
+        "will be reactivated as a trial until " + day(company.evaluation_ends_on),
         "already active",
         "is a User, not a Team VMR",
         "is a personal VMR address: list the user's address",

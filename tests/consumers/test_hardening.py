@@ -411,8 +411,9 @@ def test_batch_selection_and_page_ignore_bad_query_strings(personas, make, login
     ("upload", "message"),
     [
         (b"room-0000@acme-a.onpexip.com\n\x00\n", "NUL"),
-        ("room-0000@acme-a.onpexip.com\n".encode("utf-16"), "not UTF-8"),
-        (b"\xff\xfe\xfa", "not UTF-8"),
+        # UTF-16 with its byte-order mark is read (issue 17); without one, it is refused.
+        ("room-0000@acme-a.onpexip.com\n".encode("utf-16-le"), "UTF-16 without a byte-order"),
+        (b"\xff\xfe\xfa", "not valid UTF-16 LE"),
         (b"x" * 200_000 + b"@acme-a.onpexip.com\n", "Line 1: a cell is longer than 131072"),
         (
             b"room-0000@acme-a.onpexip.com\r\n" * 2 + b"a" * 400 + b"@x.example",

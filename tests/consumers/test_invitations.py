@@ -294,5 +294,5 @@ def test_the_users_tab_shows_pending_invitations_with_dates(clock, invite, perso
         reverse("consumers:user_list", args=[personas.company.public_id]), {"pending": "1"}
     )
     assert b"Next re-send" in response.content
-    sent, resend = b"2027-01-04", b"2027-01-14"  # T0, and ten days later
+    sent, resend = b"4 Jan 2027", b"14 Jan 2027"  # T0, and ten days later
     assert sent in response.content and resend in response.content

@@ -110,7 +110,7 @@ def test_activate_needs_a_seat_or_open_evaluation(personas, make, paid_company):
     services.consumer_deactivate(actor=personas.regular, consumer=room)
     make.team_vmrs(3, prefix="fill", company=paid_company)
     room.refresh_from_db()
-    with pytest.raises(ValidationError, match="Cannot add"):
+    with pytest.raises(ValidationError, match="Cannot reactivate room-aaa@acme-a.onpexip.com"):
         services.consumer_activate(actor=personas.regular, consumer=room)
     room.refresh_from_db()
     assert room.status == ConsumerStatus.INACTIVE

@@ -5,6 +5,7 @@ from django.urls import reverse
 
 from consumers import services
 from consumers.models import Consumer, ConsumerKind, ConsumerStatus
+from portal.display import day
 from tests.conftest import add_company
 
 
@@ -35,7 +36,7 @@ def test_invite_form_says_which_seat_it_uses_and_creates_the_user(personas, paid
 def test_trial_wording_when_evaluation_is_open(personas, login):
     client = login(personas.regular)
     form = client.get(url("team_vmr_add", personas.company))
-    expected = f"Trial until {personas.company.evaluation_ends_on.isoformat()}"
+    expected = f"Trial until {day(personas.company.evaluation_ends_on)}"
     assert expected.encode() in form.content
     client.post(
         url("team_vmr_add", personas.company),

@@ -15,7 +15,7 @@ from django.core import mail
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.urls import reverse
-from django.utils import dateformat, timezone
+from django.utils import timezone
 
 from domains import services
 from domains.models import (
@@ -27,6 +27,7 @@ from domains.models import (
     Microsoft365Domain,
     VerificationMethod,
 )
+from portal.display import day, moment
 from portal.models import AuditEvent
 from tests.conftest import T0, add_company, raised, requires_postgres, run_at_once
 from tests.mailing import deliver
@@ -244,10 +245,10 @@ def test_an_unverified_claim_is_warned_at_23_days_and_removed_at_30(clock, perso
     assert expire() == {"removed": 0, "warned": 1}
     assert expire() == {"removed": 0, "warned": 0}, "a second run sends nothing"
     (message,) = expiry_mails()
-    assert message.subject == ("Acme A: example.org is removed on 2027-02-03 unless it is verified")
+    assert message.subject == ("Acme A: example.org is removed on 3 Feb 2027 unless it is verified")
     assert message.to == ["contact@acme.example"] and message.cc == ["help@a.example"]
     for part in (message.body, message.alternatives[0][0]):
-        assert "will be removed on" in part and "2027-02-03" in part
+        assert "will be removed on" in part and "3 Feb 2027" in part
         assert f"pexip-verification={pending.verification_token}" in part
         assert "within 30 days" in part
 
@@ -384,11 +385,12 @@ def test_over_http_neither_company_is_told_about_the_other(
 
 def test_the_domain_pages_show_when_an_unverified_claim_expires(clock, personas, login, ours):
     client = login(personas.regular)
-    expires = dateformat.format(timezone.localtime(T0 + CLAIM_LIFETIME), "Y-m-d H:i")
+    expires_at = T0 + CLAIM_LIFETIME
+    expires = moment(expires_at)
     detail = client.get(durl("domain_detail", personas.company, ours.public_id)).content.decode()
     assert f"this one on {expires}, unless it is verified before" in detail
     listing = client.get(durl("domain_list", personas.company)).content.decode()
-    assert f"Removed {expires[:10]} unless verified" in listing
+    assert f"Removed {day(expires_at)} unless verified" in listing
     form = client.get(durl("domain_add", personas.company)).content.decode()
     assert "not verified within 30 days is removed" in form
 

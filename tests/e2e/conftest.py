@@ -14,7 +14,10 @@ import pytest
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
-CHROMIUM = "/usr/bin/chromium"
+# CHROMIUM: another binary (a test points it at a missing one to see the browser tests skipped).
+# Where Chromium is, and why it may be missing: the test runner says it too, before pytest starts.
+from scripts.run_tests import CHROMIUM, browser_missing
+
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",
@@ -26,12 +29,42 @@ CHROMIUM_ARGS = [
     "--disable-quic",
 ]
 ARTIFACTS = Path(os.environ.get("TEST_ARTIFACTS_DIR", "test-artifacts"))
+E2E_DIR = Path(__file__).parent
+REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES", "") in {"1", "true", "yes"}
+
+
+def pytest_collection_modifyitems(config, items):  # type: ignore[no-untyped-def]
+    """No Chromium: every browser journey is skipped, or fails with REQUIRE_SERVICES=1
+    (browser_type_launch_args), and the reason is said loudly at the end."""
+    why = browser_missing()
+    if why is None or REQUIRE_SERVICES:
+        return
+    for item in items:
+        if E2E_DIR in item.path.parents:
+            item.add_marker(pytest.mark.skip(reason=f"browser tests skipped: {why}"))
+
+
+def pytest_terminal_summary(terminalreporter, config):  # type: ignore[no-untyped-def]
+    why = browser_missing()
+    if why is None:
+        return
+    reports = [
+        report
+        for outcome in ("skipped", "failed", "error")
+        for report in terminalreporter.stats.get(outcome, [])
+        if "tests/e2e/" in getattr(report, "nodeid", "")
+    ]
+    if reports:
+        verdict = "FAILED (REQUIRE_SERVICES=1)" if REQUIRE_SERVICES else "SKIPPED"
+        terminalreporter.write_line(
+            f"!!!! {len(reports)} BROWSER TESTS {verdict}: {why}", red=True, bold=True
+        )
 
 
 @pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args):  # type: ignore[no-untyped-def]
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: apt-get install -y chromium")
+    if why := browser_missing():
+        pytest.fail(f"{why} and REQUIRE_SERVICES=1", pytrace=False)
     return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}
 
 

@@ -45,11 +45,11 @@ def test_trial_consumers_become_inactive_when_evaluation_closes(
     assert set(
         Consumer.objects.filter(is_trial=True).values_list("inactive_reason", flat=True)
     ) == {InactiveReason.TRIAL_ENDED}
-    subjects = [m.subject for m in mail.outbox]
-    assert "Acme A: 3 consumers deactivated" in subjects
-    deactivated = next(m for m in mail.outbox if "deactivated" in m.subject)
-    assert deactivated.to == ["contact@acme.example"] and deactivated.cc == ["help@a.example"]
-    assert "evaluation has ended" in deactivated.alternatives[0][0]
+    # One event, one email (issue 17): "Trial ended", counting the trials that went inactive.
+    [ended] = mail.outbox
+    assert ended.subject == "Acme A: the evaluation has ended"
+    assert ended.to == ["contact@acme.example"] and ended.cc == ["help@a.example"]
+    assert "3 trial users, rooms or endpoints are now inactive" in ended.body
 
     before = list(Consumer.objects.order_by("id").values_list("status", "updated_at"))
     sent = len(mail.outbox)

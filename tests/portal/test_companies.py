@@ -159,12 +159,20 @@ def test_regular_creates_edits_and_deletes_a_company(personas, login):
     confirm = client.get(reverse("portal:company_delete", args=[company.public_id]))
     assert b"cannot be undone" in confirm.content
     assert Company.objects.filter(pk=company.pk).exists(), "GET only asks"
-    client.post(reverse("portal:company_delete", args=[company.public_id]))
+    client.post(
+        reverse("portal:company_delete", args=[company.public_id]),
+        {"confirm_name": "New Co Renamed"},
+    )
     assert not Company.objects.filter(pk=company.pk).exists()
     actions = list(
         AuditEvent.objects.filter(object_id=str(company.public_id)).values_list("action", flat=True)
     )
-    assert sorted(actions) == ["company.create", "company.delete", "company.update"]
+    assert sorted(actions) == [
+        "company.create",
+        "company.delete",
+        "company.evaluation",  # a new company starts in trial mode
+        "company.update",
+    ]
 
 
 def test_company_form_shows_errors_beside_fields(personas, login):
@@ -231,7 +239,9 @@ def test_deleting_a_company_takes_its_consumers_and_domains(personas, make, logi
     assert b"<li>1 User</li>" in confirm.content
     assert b"<li>1 Endpoint</li>" in confirm.content
     assert b"<li>0 Team VMRs</li>" in confirm.content
-    response = client.post(reverse("portal:company_delete", args=[company.public_id]))
+    response = client.post(
+        reverse("portal:company_delete", args=[company.public_id]), {"confirm_name": "Acme A"}
+    )
     assert response.status_code == 302
     assert not Company.objects.filter(pk=company.pk).exists()
     assert not Consumer.objects.exists() and not Address.objects.exists()

@@ -36,14 +36,17 @@ def test_tab_counts_follow_every_change_a_partner_or_ops_makes(personas, login):
         reverse("portal:company_create"), {"name": "Newco", "contact_email": "a@newco.example"}
     )
     after_create = tabs(client)
-    assert moved(start, after_create) == {"all": 1, "trial_closed": 1}
+    assert moved(start, after_create) == {"all": 1, "trial_open": 1}  # it starts in trial mode
 
     company = Company.objects.get(name="Newco")
+    services.company_set_evaluation(actor=ops, company=company, ends_on=None)
+    after_closing = tabs(client)
+    assert moved(after_create, after_closing) == {"trial_open": -1, "trial_closed": 1}
     services.company_set_evaluation(
         actor=ops, company=company, ends_on=timezone.localdate() + timedelta(days=30)
     )
     after_evaluation = tabs(client)
-    assert moved(after_create, after_evaluation) == {"trial_open": 1, "trial_closed": -1}
+    assert moved(after_closing, after_evaluation) == {"trial_open": 1, "trial_closed": -1}
 
     today = timezone.localdate()
     licence = licensing.licence_save(
@@ -62,7 +65,10 @@ def test_tab_counts_follow_every_change_a_partner_or_ops_makes(personas, login):
     licence.delete()
     assert tabs(client) == after_evaluation
 
-    client.post(reverse("portal:company_delete", args=[company.public_id]))
+    client.post(
+        reverse("portal:company_delete", args=[company.public_id]),
+        {"confirm_name": company.name},
+    )
     assert tabs(client) == start
 
 

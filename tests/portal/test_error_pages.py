@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import os
 import re
-import shlex
 import subprocess
 import sys
 import time
@@ -15,7 +14,6 @@ import types
 import urllib.error
 import urllib.request
 from contextlib import contextmanager
-from itertools import takewhile
 from pathlib import Path
 
 import pytest
@@ -25,6 +23,7 @@ from django.urls import path, reverse
 
 from portal import errors
 from tests.conftest import database_url_for_subprocess, free_port
+from tests.makefile import demo_environment
 
 ROOT = Path(__file__).resolve().parents[2]
 LAYOUT = 'href="/static/css/portal.css"'
@@ -188,15 +187,6 @@ def test_the_500_page_renders_with_the_database_down(signed_in, anonymous, perso
 # --- the demo ------------------------------------------------------------------------------------
 
 
-def demo_environment() -> dict[str, str]:
-    """The variables `make run` serves the portal with (read from its recipe, not copied)."""
-    recipe = subprocess.run(
-        ["make", "-n", "run"], cwd=ROOT, capture_output=True, text=True, timeout=60, check=True
-    ).stdout
-    line = next(line for line in recipe.splitlines() if "manage.py runserver" in line)
-    return dict(t.split("=", 1) for t in takewhile(lambda t: "=" in t, shlex.split(line)))
-
-
 def fetch(url: str) -> tuple[int, str, str]:
     try:
         with urllib.request.urlopen(url, timeout=5) as response:
@@ -211,6 +201,7 @@ def demo_server(db, tmp_path):
     port = free_port()
     keep = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "ALLOWED_HOSTS"}}
     env = {**keep, **demo_environment(), "DATABASE_URL": database_url_for_subprocess()}
+    env["CELERY_BROKER_URL"] = f"filesystem://localhost{tmp_path / 'broker'}"  # not var/'s
     log = (tmp_path / "server.log").open("w")
     server = subprocess.Popen(
         [sys.executable, "manage.py", "runserver", "--noreload", f"127.0.0.1:{port}"],

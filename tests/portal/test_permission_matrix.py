@@ -57,6 +57,7 @@ MATRIX = {
     "consumers:team_vmr_add": WRITER,
     "consumers:endpoint_list": MEMBER,
     "consumers:endpoint_add": WRITER,
+    "consumers:consumer_detail": MEMBER,
     "consumers:consumer_edit": WRITER,
     "consumers:consumer_delete": WRITER,
     "consumers:consumer_activate": WRITER,

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import os
 import re
-import shlex
 import shutil
 import subprocess
 import sys
 import tomllib
-from itertools import takewhile
 from pathlib import Path
 
 import pytest
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
+
+from tests.makefile import demo_environment
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -54,6 +54,8 @@ def run_manage(*args: str, **env: str | None) -> subprocess.CompletedProcess[str
         ("EMAIL_URL", "carrier-pigeon://x"),
         ("CELERY_BROKER_URL", "amqp://guest@localhost//"),
         ("SITE_URL", "ftp://portal.example"),
+        ("PORT", "eighty"),
+        ("PERIODIC_JOBS_EVERY", "soon"),
         ("SERVICE_DOMAIN", "not a domain"),
         ("DNS_NAMESERVERS", "127.0.0.1:fivethree"),
         ("PAGE_SIZE", "lots"),
@@ -121,15 +123,30 @@ def test_with_debug_on_the_embedded_key_still_serves_development():
 
 
 def test_make_run_starts_with_its_demo_key_outside_tests():
-    recipe = subprocess.run(
-        ["make", "-n", "run"], cwd=ROOT, capture_output=True, text=True, timeout=60, check=True
-    ).stdout
-    line = next(line for line in recipe.splitlines() if "manage.py runserver" in line)
-    demo = dict(t.split("=", 1) for t in takewhile(lambda t: "=" in t, shlex.split(line)))
+    demo = demo_environment()
     assert demo["DEBUG"] == "0"
     assert demo["SECRET_KEY"].startswith("django-insecure-demo")  # check --deploy flags it
     result = run_manage("check", **demo, PYTEST_VERSION=None)
     assert result.returncode == 0, result.stderr
+
+
+def test_site_url_follows_port_unless_set():
+    """`PORT=8123 make run`: links in emails and provisioning URLs point at :8123."""
+    show = ("diffsettings", "--output", "unified")
+
+    def site_url(**env: str | None) -> str:
+        out = run_manage(*show, DEBUG="1", **env).stdout
+        return next(line for line in out.splitlines() if "SITE_URL = " in line)
+
+    assert site_url(PORT="8123") == "+ SITE_URL = 'http://127.0.0.1:8123'"
+    assert site_url(PORT=None) == "+ SITE_URL = 'http://127.0.0.1:8000'"
+    assert site_url(PORT="8123", SITE_URL="https://portal.example").endswith(
+        "'https://portal.example'"
+    )
+    recipe = subprocess.run(
+        ["make", "-n", "run", "PORT=8123"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout
+    assert "PORT=8123 " in recipe and "scripts/run_demo.py 8123" in recipe
 
 
 def test_admins_take_names_and_plain_addresses():

@@ -9,7 +9,9 @@ from django.utils import timezone
 
 from consumers import services
 from licensing.models import LicenceKind, License
+from portal import services as portal_services
 from portal.models import Company, Partner, PartnerMembership, Role
+from project.demo import seed_living_demo
 
 DEMO_PASSWORD = "demo-portal-2026"
 
@@ -93,14 +95,19 @@ def seed_company(partner: Partner, ops: object, name: str, state: str, contact: 
     today = timezone.localdate()
     evaluation = {
         "paid": None,
-        "trial_open": today + timedelta(days=30),
+        "trial_open": portal_services.NEW_COMPANY_TRIAL,  # what every new company gets
         "trial_closed": today - timedelta(days=10),
     }[state]
-    company, _ = Company.objects.get_or_create(
-        partner=partner,
-        name=name,
-        defaults={"contact_email": contact, "evaluation_ends_on": evaluation},
-    )
+    company = Company.objects.filter(partner=partner, name=name).first()
+    if company is None:
+        # Through the one service that creates companies, like the portal and Django admin.
+        company = portal_services.company_create(
+            actor=ops,
+            partner=partner,
+            name=name,
+            contact_email=contact,
+            evaluation_ends_on=evaluation,
+        )
     if state == "paid" and not company.licences.exists():
         for kind, quantity, reference in DEMO_LICENCES:
             License.objects.create(
@@ -134,12 +141,16 @@ def seed_partner(spec: dict, ops: object) -> list[tuple[str, str]]:  # type: ign
 
 
 class Command(BaseCommand):
-    help = "Create demo partners, companies in every state and one login per role (idempotent)."
+    help = (
+        "Create demo partners, companies in every state, one login per role, dial-in numbers, "
+        "call history and invitations at day 9, 29 and 59 (idempotent)."
+    )
 
     @transaction.atomic
     def handle(self, *args, **options) -> None:  # type: ignore[no-untyped-def]
         ops = demo_login(OPS_LOGIN, is_staff=True, is_superuser=True)
         logins = [login for spec in PARTNERS for login in seed_partner(spec, ops)]
+        seed_living_demo(ops)  # dial-in numbers, call history, invitations at day 9, 29, 59
         logins.append((OPS_LOGIN, "operations staff, Django admin at /admin/"))
         self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD}):")
         for email, what in logins:
