@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.db import connection
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template import Context, Template, engines
 from django.urls import include, path
 
@@ -38,6 +38,19 @@ COMPANIES_SQL = """
 """
 
 
+# The API's consumer list (GET /api/v1/companies/{id}/consumers), first page: the same rows
+# and fields in the same order, one more row than the page to know whether a next one exists.
+API_CONSUMERS_SQL = """
+    SELECT c.public_id, c.kind, c.alias, c.domain, c.status, c.inactive_reason, c.is_trial,
+           c.display_name, c.conference_id, c.created_at
+    FROM consumers_consumer c WHERE c.company_id = %s ORDER BY c.alias, c.id LIMIT 51
+"""
+API_CONSUMER_FIELDS = (
+    "id", "kind", "alias", "domain", "status", "inactive_reason", "is_trial", "display_name",
+    "conference_id", "created_at",
+)  # fmt: skip
+
+
 def _render(sql: str, params: list[object]) -> HttpResponse:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
@@ -52,6 +65,19 @@ def users_floor(request: HttpRequest, company_id: int) -> HttpResponse:
     query = request.GET.get("q", "")
     like = f"%{query}%"
     return _render(USERS_SQL, [company_id, query, like, like, like])
+
+
+@login_required
+def api_consumers_floor(request: HttpRequest, company_id: int) -> HttpResponse:
+    with connection.cursor() as cursor:
+        cursor.execute(API_CONSUMERS_SQL, [company_id])
+        rows = cursor.fetchall()
+    items = [
+        dict(zip(API_CONSUMER_FIELDS, row, strict=True)) | {"address": f"{row[2]}@{row[3]}"}
+        for row in rows[:50]
+    ]
+    more = request.build_absolute_uri("?cursor=next") if len(rows) > 50 else None
+    return JsonResponse({"items": items, "next": more})
 
 
 @login_required
@@ -81,6 +107,7 @@ urlpatterns = [
     path("floor/companies/<int:partner_id>/with-access/", companies_floor_with_access),
     path("floor/companies/<int:partner_id>/in-layout/", companies_floor_in_layout),
     path("floor/users/<int:company_id>/", users_floor),
+    path("floor/api/consumers/<int:company_id>/", api_consumers_floor),
     path("floor/companies/<int:partner_id>/", companies_floor),
     path("", include("project.urls")),
 ]

@@ -21,6 +21,7 @@ PAGES = (
     ("users_tab", "Users tab, first page (20,000 users)", True),
     ("users_search", "Users tab, search", True),
     ("company_list", "Company list (500 companies)", True),
+    ("api_consumers", "API: GET /api/v1/companies/{id}/consumers (20,000 users)", True),
     # Not a target of its own: the list is the page above; this is its first view after a
     # company or licence changed, when the tab counts are counted again.
     ("company_list_recount", "Company list, first view after a change", False),

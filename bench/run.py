@@ -24,6 +24,7 @@ if __package__ in (None, ""):
 from bench.config import BENCH_DATABASE_URL, BENCH_REDIS_URL
 from bench.harness import configure_django, recreate_database
 from bench.load import measure_load
+from bench.measure.api import measure_api
 from bench.measure.handout import measure_handout
 from bench.measure.jobs import measure_batch_delete, measure_invitations, measure_retention
 from bench.measure.pages import measure_pages
@@ -31,6 +32,7 @@ from bench.report import publish
 
 MEASUREMENTS: dict[str, Callable[[dict[str, object], dict[str, object]], None]] = {
     "pages": measure_pages,
+    "api": measure_api,
     "retention": measure_retention,
     "invitations": measure_invitations,
     "batch_delete": measure_batch_delete,

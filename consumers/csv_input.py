@@ -33,6 +33,10 @@ FALLBACK_CODE_PAGE = ("cp1252", "Windows-1252")
 DELIMITERS = {",": "comma", ";": "semicolon"}
 # Enough lines for csv.Sniffer to see the separator repeat; more only costs time.
 SNIFF_LINES = 50
+# ... and at most this many characters of each and in all: csv.Sniffer's regular expressions
+# take time quadratic in the sample on a line of quotes and separators (hours for a 2 MB upload).
+SNIFF_LINE_CHARACTERS = 1024
+SNIFF_CHARACTERS = 4096
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 SAVE_AS = "In Excel choose File › Save As › “CSV UTF-8 (Comma delimited)”."
 
@@ -81,7 +85,8 @@ def _strict(content: bytes, codec: str, label: str) -> str:
 def csv_delimiter(text: str) -> str:
     """The separator of a CSV text: comma or semicolon, as csv.Sniffer sees its first lines;
     a comma when it cannot tell (one column, or nothing repeats)."""
-    sample = "\n".join(_LINE_BREAK.split(text.lstrip("\ufeff"), SNIFF_LINES)[:SNIFF_LINES])
+    lines = _LINE_BREAK.split(text.lstrip("\ufeff"), SNIFF_LINES)[:SNIFF_LINES]
+    sample = "\n".join(line[:SNIFF_LINE_CHARACTERS] for line in lines)[:SNIFF_CHARACTERS]
     try:
         delimiter = csv.Sniffer().sniff(sample, delimiters="".join(DELIMITERS)).delimiter
     except csv.Error:

@@ -42,15 +42,17 @@ KIND_RELATED = {
 }
 
 
-def _search(company: Company, kind: str, query: str) -> Q:
+def _search(company: Company, kind: str | None, query: str) -> Q:
+    """`kind` None: every kind (the API's list of all consumers)."""
     alias_part, _, domain_part = query.partition("@")
     condition = Q(alias__contains=alias_part) | Q(display_name__icontains=query)
     if domain_part:
         condition = Q(alias__startswith=alias_part, domain__startswith=domain_part)
-    if kind in ROOM_KINDS and query.isdecimal() and len(query) <= len(str(CONFERENCE_ID_MAX)):
+    rooms = kind is None or kind in ROOM_KINDS
+    if rooms and query.isdecimal() and len(query) <= len(str(CONFERENCE_ID_MAX)):
         # A phone caller's conference ID finds its room (the unique index answers).
         condition |= Q(conference_id=int(query))
-    if kind == ConsumerKind.USER:
+    if kind is None or kind == ConsumerKind.USER:
         # A subquery, not a join: each side can use its own trigram index (PostgreSQL).
         condition |= Q(
             pk__in=Invitation.objects.filter(
@@ -63,20 +65,25 @@ def _search(company: Company, kind: str, query: str) -> Q:
 def consumer_list(
     *,
     company: Company,
-    kind: str,
+    kind: str | None,
     query: str = "",
     status: str = "",
     sort: str = "alias",
     pending_only: bool = False,
 ) -> QuerySet[Consumer]:
-    qs = Consumer.objects.filter(company=company, kind=kind).select_related(KIND_RELATED[kind])
+    """The consumers of one kind (a list page), or of every kind when `kind` is None (the
+    API's list), filtered as the list pages filter them."""
+    if kind is None:
+        qs = Consumer.objects.filter(company=company).select_related(*KIND_RELATED.values())
+    else:
+        qs = Consumer.objects.filter(company=company, kind=kind).select_related(KIND_RELATED[kind])
     # Every caller's search (list pages, the batch tool's "all matching") is cleaned here.
     query = clean_query(query).lower()
     if query:
         qs = qs.filter(_search(company, kind, query))
     if status in ConsumerStatus.values:
         qs = qs.filter(status=status)
-    if kind == ConsumerKind.USER and pending_only:
+    if kind in (None, ConsumerKind.USER) and pending_only:
         qs = qs.filter(status=ConsumerStatus.INVITED, invitation__accepted_at__isnull=True)
     return qs.order_by(*CONSUMER_SORTS.get(sort, CONSUMER_SORTS["alias"]))
 

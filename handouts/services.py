@@ -26,6 +26,7 @@ from django.utils import timezone
 from consumers.models import ConsumerKind, ConsumerStatus, personal_vmr_address
 from consumers.provisioning import has_qr_code, qr_png_for
 from portal.access import Actor, ensure_can_read
+from portal.events import event_emit
 from portal.jobs import enqueue_on_commit, keep_alive, requeue_stalled
 from portal.models import Company
 
@@ -257,8 +258,21 @@ def handout_export_run(*, export_id: int) -> HandoutExport | None:
             logger.exception("handout export %s failed", export_id)
             export.status, export.error = ExportStatus.FAILED, str(exc)[:300]
     export.finished_at = timezone.now()
-    export.save(update_fields=["file", "status", "error", "finished_at"])
+    with transaction.atomic():
+        export.save(update_fields=["file", "status", "error", "finished_at"])
+        if export.status == ExportStatus.DONE:
+            _ready_event(export)
     return export
+
+
+def _ready_event(export: HandoutExport) -> None:
+    company = export.company
+    data = {
+        "id": str(export.public_id),
+        "company_id": str(company.public_id),
+        "format": export.fmt,
+    }
+    event_emit("handout.ready", partner=company.partner_id, company=company, data=data)
 
 
 def handout_exports_recover() -> int:

@@ -16,6 +16,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from portal import emails
+from portal.events import event_emit
 from portal.models import Company, evaluation_open_q
 
 from .holders import seat_holders
@@ -90,8 +91,22 @@ def _trial_email_send(company_id: int, stamp: str, email: Callable[..., None], t
     if not _claim(company_id, stamp):
         return 0
     company = Company.objects.select_related("partner").get(pk=company_id)
-    email(company, days_left=(company.evaluation_ends_on - today).days)
+    days_left = (company.evaluation_ends_on - today).days
+    email(company, days_left=days_left)
+    if stamp != TRIAL_ENDED_STAMP:
+        _expiring_event(company, days_left)
     return 1
+
+
+def _expiring_event(company: Company, days_left: int) -> None:
+    """The job's warning as an event: the company's evaluation (its trial licence) ends soon."""
+    data = {
+        "company_id": str(company.public_id),
+        "licence": "evaluation",
+        "ends_on": company.evaluation_ends_on.isoformat(),
+        "days_left": days_left,
+    }
+    event_emit("licence.expiring", partner=company.partner_id, company=company, data=data)
 
 
 def evaluation_end_notify(*, company: Company, today: date, deactivated: int) -> None:

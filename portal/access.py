@@ -86,10 +86,11 @@ def partner_view(*, write: bool = False, manager: bool = False) -> Callable[[Vie
     return decorator
 
 
-def get_company(request: HttpRequest, public_id: Any) -> Company:
-    return get_object_or_404(
-        Company.objects.with_state(), partner=request.partner, public_id=public_id
-    )
+def get_company(request: HttpRequest, public_id: Any, *, with_state: bool = True) -> Company:
+    """The signed-in partner's company, or 404 (another partner's is missing alike);
+    `with_state=False` for a caller that never reads `company.state` (it costs a subquery)."""
+    companies = Company.objects.with_state() if with_state else Company.objects.all()
+    return get_object_or_404(companies, partner=request.partner, public_id=public_id)
 
 
 def get_member(request: HttpRequest, public_id: Any) -> PartnerMembership:

@@ -404,17 +404,14 @@ for _device in (TOTPDevice, StaticDevice):
 
 
 @admin.register(TOTPDevice, StaticDevice)
-class SecondFactorAdmin(admin.ModelAdmin):
+class SecondFactorAdmin(RecordAdmin):
+    """Read-only, deletes included: removing a second factor is the audited reset
+    (services.member_2fa_reset), never an unaudited admin delete."""
+
     list_display = ["user", "name", "confirmed"]
     search_fields = ["user__username"]
     fields = ["user", "name", "confirmed"]
     readonly_fields = fields
-
-    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
-        return False
-
-    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
-        return False
 
 
 @admin.register(OutboxMessage)

@@ -7,6 +7,15 @@ from typing import Any
 from .access import Actor
 from .models import AuditEvent, Company, Partner
 
+# Set on an actor by whatever acts for them (the partner API: {"api_token": "<public id>"});
+# every event they cause records it in its data. One mechanism for every service's audit.
+ACTOR_CONTEXT_ATTR = "audit_context"
+
+
+def _event_data(actor: Actor, data: dict[str, Any] | None) -> dict[str, Any]:
+    context = getattr(actor, ACTOR_CONTEXT_ATTR, None)
+    return {**(data or {}), **context} if context else (data or {})
+
 
 def audit_record(
     actor: Actor,
@@ -32,7 +41,7 @@ def audit_record(
         action=action,
         object_type=obj._meta.model_name,
         object_id=str(object_id),
-        data=data or {},
+        data=_event_data(actor, data),
     )
 
 
@@ -47,6 +56,7 @@ def audit_record_many(
     """One event per (object id, action) row, all of one company and one kind of object, in one
     INSERT: what a set-based change (a batch, a job) records per object."""
     actor_id = actor.pk if getattr(actor, "pk", None) else None
+    data = _event_data(actor, data)
     AuditEvent.objects.bulk_create(
         [
             AuditEvent(
@@ -56,7 +66,7 @@ def audit_record_many(
                 action=action,
                 object_type=object_type,
                 object_id=str(object_id),
-                data=data or {},
+                data=data,
             )
             for object_id, action in rows
         ]

@@ -65,6 +65,10 @@ PERIODIC_JOBS: dict[str, tuple[str, object]] = {
     "handout-exports-recover": ("handouts.tasks.handout_exports_recover", crontab()),
     "heartbeat": ("portal.health.heartbeat", crontab()),
     "outbox-cleanup": ("portal.tasks.outbox_delete_sent", crontab(hour=4, minute=30)),
+    "idempotency-keys-purge": ("api.tasks.idempotency_records_purge", crontab(minute=50)),
+    # Webhook retries (and deliveries whose task was lost), and the old delivery logs.
+    "webhooks-send": ("api.tasks.webhook_deliveries_send_due", crontab()),
+    "webhooks-cleanup": ("api.tasks.webhook_deliveries_delete_old", crontab(hour=4, minute=45)),
     # Last, so that `runjobs` sends what the jobs before it wrote (with no worker to do it).
     "outbox-send": ("portal.tasks.outbox_send_due", crontab()),
 }

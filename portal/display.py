@@ -4,6 +4,7 @@ Python call these, so that a value reads the same wherever it appears."""
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import date, datetime
 
 import idna
@@ -17,7 +18,8 @@ PAGE_SIZE_CHOICES = (25, 50, 100)
 def unicode_domain(value: object) -> str:
     """A domain name, or an address `alias@domain`, with its IDNA A-labels (`xn--…`) shown as
     Unicode; the value unchanged when it has none or one does not decode (it is shown as
-    stored rather than guessed at)."""
+    stored rather than guessed at). A label that could pass for a Latin one stays in punycode
+    (`_looks_latin`)."""
     text = "" if value is None else str(value)
     if "xn--" not in text.lower():
         return text
@@ -26,11 +28,29 @@ def unicode_domain(value: object) -> str:
     for label in domain.split("."):
         if label.lower().startswith("xn--"):
             try:
-                label = idna.decode(label)
+                decoded = idna.decode(label)
             except (idna.IDNAError, UnicodeError, ValueError):
                 return text
+            label = label if _looks_latin(decoded) else decoded
         labels.append(label)
     return f"{local}{at}{'.'.join(labels)}"
+
+
+# Cyrillic letters that read as Latin ones (Chromium's IDN spoof checks use the same list).
+_LATIN_LOOKALIKES = frozenset("асԁеһіјӏорԛѕԝхуъьҽпгѵѡ")
+_CONFUSABLE_SCRIPTS = frozenset({"LATIN", "CYRILLIC", "GREEK"})
+
+
+def _looks_latin(label: str) -> bool:
+    """A label that could pass for a Latin one (a spoof of "apple"): it mixes Latin, Cyrillic
+    or Greek letters (xn--pple-43d), or is Cyrillic made only of letters that look Latin
+    (xn--80ak6aa92e).
+    It is shown as stored, in punycode, as browsers do."""
+    letters = [ch for ch in label if ch.isalpha()]
+    scripts = {unicodedata.name(ch, "?").split(" ")[0] for ch in letters}
+    if len(scripts & _CONFUSABLE_SCRIPTS) > 1:
+        return True
+    return scripts == {"CYRILLIC"} and all(ch in _LATIN_LOOKALIKES for ch in letters)
 
 
 def duration_words(seconds: object) -> str:

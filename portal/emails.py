@@ -29,7 +29,7 @@ from django.urls import reverse
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
-from .models import Company, OutboxMessage, Partner, PartnerMembership
+from .models import Company, OutboxMessage, Partner, PartnerMembership, Role
 from .outbox import about_key, outbox_write
 
 
@@ -126,6 +126,22 @@ def password_reset(*, to: str, context: dict[str, Any]) -> None:
     send("password_reset", to=[to], context=context, holds_secret=True)
 
 
+def webhook_disabled(endpoint: Any, *, link: str) -> None:
+    """A webhook endpoint (api.models.WebhookEndpoint) failed for too long and was disabled:
+    to the partner's active managers, with `link` to its delivery log."""
+    partner = endpoint.partner
+    managers = PartnerMembership.objects.filter(
+        partner=partner, role=Role.MANAGER, user__is_active=True
+    ).values_list("user__email", flat=True)
+    to = sorted(set(managers))
+    if to:
+        send(
+            "webhook_disabled",
+            to=to,
+            context={"partner": partner, "endpoint": endpoint, "link": link},
+        )
+
+
 # --- customers ----------------------------------------------------------------------------------
 
 
@@ -133,7 +149,8 @@ def invitation(invitation: Any, *, link: str, reminder: bool) -> None:
     """A user's invitation (`reminder`: the 10- or 30-day re-send). `invitation` is a
     consumers.models.Invitation; `link` its acceptance URL. It holds the invitee's personal
     data: deleting the consumer deletes it (`about`), and a newer one replaces it if it is
-    still waiting to go."""
+    still waiting to go. The link activates the account for whoever opens it: not kept once
+    sent, never shown in admin (`holds_secret`)."""
     consumer = invitation.consumer
     company = consumer.company
     send(
@@ -142,6 +159,7 @@ def invitation(invitation: Any, *, link: str, reminder: bool) -> None:
         reply_to=_support(company.partner),
         about=about_key("consumer", consumer.pk),
         replaces_pending=True,
+        holds_secret=True,
         context={
             "invitation": invitation,
             "consumer": consumer,

@@ -33,6 +33,9 @@ class CompanyDeleteForm(forms.Form):
     def __init__(self, *args: Any, company: Company, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.company = company
+        # Folded on both sides: a name saved before names were folded (or by a path that does
+        # not fold) keeps double or trailing spaces nobody can see, let alone type.
+        self.expected_name = " ".join(company.name.split())
         field = self.fields["confirm_name"]
         field.label = "Type the company's name to confirm"
         field.widget.attrs.update(
@@ -40,16 +43,16 @@ class CompanyDeleteForm(forms.Form):
                 "autocomplete": "off",
                 "autocapitalize": "off",
                 "spellcheck": "false",
-                "data-must-match": company.name,
+                "data-must-match": self.expected_name,
             }
         )
 
     def clean_confirm_name(self) -> str:
         # Names are stored with their white space folded (portal.services): so is what is typed.
         typed = " ".join(self.cleaned_data["confirm_name"].split())
-        if typed != self.company.name:
+        if typed != self.expected_name:
             raise forms.ValidationError(
-                f"Type the company's name, {self.company.name}, exactly as shown to delete it."
+                f"Type the company's name, {self.expected_name}, exactly as shown to delete it."
             )
         return typed
 

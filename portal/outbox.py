@@ -178,7 +178,8 @@ def _claim(pk: int, now: datetime) -> OutboxMessage | None:
         .filter(pk=pk)
         .update(status=OutboxStatus.SENDING, claimed_at=timezone.now(), attempts=F("attempts") + 1)
     )
-    return OutboxMessage.objects.get(pk=pk) if claimed else None
+    # Deleted between the claim and this read (the purge took it): nothing to send.
+    return OutboxMessage.objects.filter(pk=pk).first() if claimed else None
 
 
 def _email(message: OutboxMessage) -> EmailMultiAlternatives:

@@ -13,9 +13,10 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from . import emails
+from . import display, emails
 from .access import Actor, ensure_can_manage_staff, ensure_can_write, ensure_is_ops
 from .audit import audit_record
+from .events import event_emit
 from .models import Company, Partner, PartnerMembership, Role
 from .twofactor import second_factor_reset
 
@@ -65,6 +66,7 @@ def company_create(
     company.full_clean(exclude=["slug", "partner"])
     company.save()
     audit_record(actor, "company.create", company)
+    event_emit("company.created", partner=partner, company=company, data=_company_data(company))
     today = today or timezone.localdate()
     ends_on = evaluation_ends_on
     if ends_on is NEW_COMPANY_TRIAL:
@@ -95,7 +97,20 @@ def company_update(*, actor: Actor, company: Company, **fields: Any) -> Company:
     company.save(update_fields=list(cleaned))
     if changed:
         audit_record(actor, "company.update", company, data={"fields": changed})
+        data = {**_company_data(company), "changed": changed}
+        event_emit("company.updated", partner=company.partner_id, company=company, data=data)
     return company
+
+
+def _company_data(company: Company) -> dict[str, Any]:
+    """What a company's events say of it (its contact is the partner's customer, not an
+    invitee: the partner's own data)."""
+    return {
+        "id": str(company.public_id),
+        "name": company.name,
+        "reference": company.reference,
+        "country": str(company.country),
+    }
 
 
 @transaction.atomic
@@ -131,6 +146,12 @@ def company_extend_evaluation(
     # Under the row lock: two extensions at once add up, neither reads a stale end date.
     stored = Company.objects.select_for_update().get(pk=company.pk)
     start = max(today, stored.evaluation_ends_on or today)
+    if start > date.max - EVALUATION_EXTENSION:  # ops' "never ends" (9999-12-31): no later day
+        raise ValidationError(
+            f"The evaluation of {company.name} ends on {display.day(start)} and cannot be "
+            "extended further.",
+            code="evaluation_never_ends",
+        )
     company_set_evaluation(actor=actor, company=company, ends_on=start + EVALUATION_EXTENSION)
     emails.trial_extended(company)
     return company

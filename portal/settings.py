@@ -186,11 +186,14 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_static",
     "axes",
     "csp",
+    # django-ninja: the API docs' template and its bundled Swagger UI (static, no CDN).
+    "ninja",
     "portal",
     "licensing",
     "consumers",
     "domains",
     "handouts",
+    "api",
     "project",
 ]
 
@@ -509,6 +512,12 @@ if "{address}" not in ENDPOINT_QR_URL_TEMPLATE or not ENDPOINT_QR_URL_TEMPLATE.s
 CALL_RECORDS_INGEST_TOKEN = env_str("CALL_RECORDS_INGEST_TOKEN", "")
 PROVISIONING_RATE_LIMIT = env_int("PROVISIONING_RATE_LIMIT", 30, minimum=1)  # per minute
 INVITATION_RATE_LIMIT = env_int("INVITATION_RATE_LIMIT", 30, minimum=1)  # per minute and IP
+API_RATE_LIMIT = env_int("API_RATE_LIMIT", 600, minimum=1)  # requests per minute and API token
+# Webhooks may be sent to loopback, private and link-local addresses (never in production: the
+# worker would be a way into the service's own network). Tests turn it on for their receiver.
+WEBHOOK_ALLOW_PRIVATE_TARGETS = env_bool("WEBHOOK_ALLOW_PRIVATE_TARGETS", False)
+# Days a webhook delivery stays in its endpoint's log.
+WEBHOOK_KEEP_DELIVERIES_DAYS = env_int("WEBHOOK_KEEP_DELIVERIES_DAYS", 30, minimum=1)
 # Password reset emails per hour: per address asked for, and per client (whether or not an
 # account has the address).
 PASSWORD_RESET_RATE_LIMIT = env_int("PASSWORD_RESET_RATE_LIMIT", 3, minimum=1)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib import admin
 from django.urls import include, path, re_path
 
+from api import v1 as api_v1
 from consumers import endpoint_views
 from consumers import views as consumer_views
 from portal import errors, health
@@ -28,6 +29,8 @@ urlpatterns = [
         endpoint_views.endpoint_provision,
         name="endpoint_provision",
     ),
+    path("api/v1/", api_v1.api.urls),
+    re_path(r"^api/v1/(?P<rest>.*)$", api_v1.not_found),
     path("api/call-records/", endpoint_views.call_records_ingest, name="call_records_ingest"),
     path(
         "companies/consumers.csv",
@@ -35,6 +38,7 @@ urlpatterns = [
         name="partner_licence_consumers_export",
     ),
     path("", include("portal.urls")),
+    path("", include("api.urls")),
     path(COMPANY, include("consumers.urls")),
     path(COMPANY, include("domains.urls")),
     path(COMPANY, include("licensing.urls")),

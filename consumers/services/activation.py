@@ -18,6 +18,7 @@ from portal.access import Actor, ensure_can_write
 from portal.audit import audit_record
 from portal.models import Company
 
+from ..events import consumers_activated_emit
 from ..models import Consumer, ConsumerStatus, InactiveReason, Invitation, seat_family
 from ..seats import seat_allocation
 from .common import audit_many, lock_company
@@ -115,17 +116,20 @@ def _activate(
         ).values_list("consumer_id", flat=True)
     )
     now = timezone.now()
+    status_of = {
+        pk: ConsumerStatus.INVITED if pk in pending_users else ConsumerStatus.ACTIVE
+        for pk in activated
+    }
     for is_trial in (False, True):
         ids = [pk for pk, trial in activated.items() if trial is is_trial]
-        for status, subset in (
-            (ConsumerStatus.INVITED, [pk for pk in ids if pk in pending_users]),
-            (ConsumerStatus.ACTIVE, [pk for pk in ids if pk not in pending_users]),
-        ):
+        for status in (ConsumerStatus.INVITED, ConsumerStatus.ACTIVE):
+            subset = [pk for pk in ids if status_of[pk] == status]
             if subset:
                 Consumer.objects.filter(pk__in=subset).update(
                     status=status, is_trial=is_trial, inactive_reason="", updated_at=now
                 )
     audit_many(actor, company, "activate", [(c.public_id, c.kind) for c in consumers])
+    consumers_activated_emit(company, consumers, activated, status_of)
 
 
 def consumer_activate(*, actor: Actor, consumer: Consumer) -> Consumer:

@@ -19,6 +19,7 @@ from django.utils import timezone
 from portal.access import Actor, ensure_can_write
 from portal.audit import audit_record
 from portal.display import day
+from portal.events import event_emit
 from portal.jobs import enqueue_on_commit, requeue_stalled
 from portal.models import Company
 
@@ -368,11 +369,33 @@ def batch_run(*, batch_id: int) -> BatchJob | None:
         while (after := _run_next_chunk(batch, after, size)) is not None:
             pass
     if not BatchItem.objects.filter(batch=batch, outcome=ItemOutcome.PENDING).exists():
-        BatchJob.objects.filter(pk=batch.pk).exclude(status=BatchStatus.DONE).update(
-            status=BatchStatus.DONE, finished_at=timezone.now()
-        )
+        _finish(batch)
     batch.refresh_from_db()
     return batch
+
+
+@transaction.atomic
+def _finish(batch: BatchJob) -> None:
+    """Done, once: only the run whose UPDATE finds it unfinished emits `batch.finished`."""
+    finished = (
+        BatchJob.objects.filter(pk=batch.pk)
+        .exclude(status=BatchStatus.DONE)
+        .update(status=BatchStatus.DONE, finished_at=timezone.now())
+    )
+    if not finished:
+        return
+    batch.refresh_from_db()
+    company = batch.company
+    data = {
+        "id": str(batch.public_id),
+        "company_id": str(company.public_id),
+        "kind": batch.kind,
+        "action": batch.action,
+        "total": batch.total,
+        "succeeded": batch.succeeded,
+        "failed": batch.failed,
+    }
+    event_emit("batch.finished", partner=company.partner_id, company=company, data=data)
 
 
 @transaction.atomic

@@ -17,6 +17,7 @@ from portal.models import Company
 
 from ..addresses import normalize_alias_for
 from ..conference_ids import conference_id_allocate
+from ..events import consumer_event
 from ..models import (
     ROOM_KINDS,
     Consumer,
@@ -68,6 +69,7 @@ def _consumer_create(
     reserve_addresses(consumer)
     if kind in ROOM_KINDS:
         conference_id_allocate(consumer)
+    consumer_event("consumer.created", consumer)
     return consumer
 
 

@@ -14,10 +14,12 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from portal.access import Actor, ensure_can_write
+from portal.events import events_emit
 from portal.lookups import any_of_sql
 from portal.models import AuditEvent, Company
 from portal.outbox import about_key, outbox_forget
 
+from ..events import consumers_gone_events
 from ..models import Consumer, ConsumerKind
 
 _ALL_KINDS = frozenset(ConsumerKind.values)
@@ -34,6 +36,9 @@ CONSUMER_RELATIONS: list[tuple[str, str, str, frozenset[str]]] = [
     ("consumers_teamvmrsettings", "consumer_id", "delete", frozenset({ConsumerKind.TEAM_VMR})),
     ("consumers_endpointsettings", "consumer_id", "delete", frozenset({ConsumerKind.ENDPOINT})),
 ]
+
+# The events a deletion emits, by its action: the 60-day purge is also an invitation expiring.
+GONE_EVENTS = {"invitation_purged": ("invitation.expired", "consumer.deleted")}
 
 
 @transaction.atomic
@@ -67,6 +72,7 @@ def delete_consumer_rows(
     PostgreSQL), so a relation missed here fails the transaction rather than leaving rows."""
     if not kind_by_id:
         return
+    events_emit(consumers_gone_events(kind_by_id, GONE_EVENTS.get(action, ("consumer.deleted",))))
     with connection.cursor() as cursor:
         _audit_deletions(cursor, list(kind_by_id), actor_id, action)
         # CONSUMER_RELATIONS must name every relation to Consumer; a test fails when a new one

@@ -29,6 +29,7 @@ from portal.access import Actor, ensure_can_write
 from portal.audit import audit_record
 
 from .. import tokens
+from ..events import consumer_event
 from ..models import (
     INVITE_FIRST_RESEND,
     INVITE_SECOND_RESEND,
@@ -205,6 +206,7 @@ def invitation_accept(*, token: str) -> Consumer:
     )
     consumer.refresh_from_db()
     audit_record(None, "user.accept", consumer)
+    consumer_event("invitation.accepted", consumer)
     return consumer
 
 
@@ -228,9 +230,14 @@ def invitation_resend(*, actor: Actor, consumer: Consumer) -> Invitation:
     # counted from now, and replaces the previous one if that is still waiting to go.
     invitation.sent_at = timezone.now()
     invitation.first_reminder_at = invitation.second_reminder_at = None
-    Invitation.objects.filter(pk=invitation.pk).update(
+    # The UPDATE takes the invitation's row lock: a purge (or an acceptance) that got there
+    # first leaves nothing to update once it commits, and no email goes to an invitee just
+    # purged. (The invitation's lock alone: the consumer's too would order locks against
+    # invitation_accept's and could deadlock.)
+    if not Invitation.objects.filter(pk=invitation.pk, accepted_at__isnull=True).update(
         sent_at=invitation.sent_at, first_reminder_at=None, second_reminder_at=None
-    )
+    ):
+        raise ValidationError(f"{consumer.address} has no pending invitation.", code="not_pending")
     audit_record(actor, "user.invitation_resend", consumer)
     _send(invitation, reminder=False)
     return invitation

@@ -18,6 +18,7 @@ from ..records import required_records
 from .gate import company_default_domain
 from .verification import (
     auto_verification,
+    calling_domain_verified_event,
     verified_elsewhere_message,
     verified_for_another_company,
 )
@@ -55,6 +56,7 @@ def validate_new_calling_domain(*, company: Company, value: str) -> str:
 def calling_domain_add(*, actor: Actor, company: Company, name: str) -> CallingDomain:
     ensure_can_write(actor, company.partner)
     name = validate_new_calling_domain(company=company, value=name)
+    method = None  # the company's default domain has its own verified row already
     if name == company.service_domain:
         domain = company_default_domain(company=company)
     else:
@@ -79,6 +81,8 @@ def calling_domain_add(*, actor: Actor, company: Company, name: str) -> CallingD
         domain,
         data={"name": name, "method": domain.verification_method},
     )
+    if method:
+        calling_domain_verified_event(domain, method)
     _dns_email(domain)
     return domain
 

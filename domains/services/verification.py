@@ -12,6 +12,7 @@ from django.utils import timezone
 from portal import emails
 from portal.access import Actor, ensure_can_write, ensure_is_ops
 from portal.audit import audit_record
+from portal.events import event_emit
 from portal.jobs import enqueue_on_commit
 from portal.models import Company
 
@@ -105,8 +106,22 @@ def _mark_verified(domain: VerifiableDomain, *, actor: Actor, method: str) -> No
     audit_record(actor, f"{domain.audit_name}.verified", domain, data=audit)
     if isinstance(domain, CallingDomain):
         emails.calling_domain_verified(domain)
+        calling_domain_verified_event(domain, method)
     company_id = domain.company_id
     transaction.on_commit(lambda: _verify_dependants(company_id))
+
+
+def calling_domain_verified_event(domain: CallingDomain, method: str) -> None:
+    """`calling_domain.verified`: on the pending → verified transition, and for a domain
+    verified as it is added (a service subdomain, a verified parent)."""
+    company = domain.company
+    data = {
+        "id": str(domain.public_id),
+        "company_id": str(company.public_id),
+        "name": domain.name,
+        "verification_method": method,
+    }
+    event_emit("calling_domain.verified", partner=company.partner_id, company=company, data=data)
 
 
 def _verify_dependants(company_id: int) -> None:

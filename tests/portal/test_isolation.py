@@ -79,7 +79,21 @@ def objects_of_partner_a(personas) -> dict[str, object]:
         action="delete",
         consumer_ids=[str(endpoint.public_id)],
     )
+    from api.models import ApiToken
+    from api.services import api_token_create
+
+    api_token = (
+        ApiToken.objects.filter(partner=personas.partner).first()
+        or (api_token_create(actor=personas.manager, name="Walk", scopes=["read"])[0])
+    )
+    webhook, delivery = _webhook_of(personas)
     return {
+        "token_id": api_token.public_id,
+        "webhook_id": webhook.public_id,
+        "delivery_id": delivery.public_id,
+        # The same, under the names the API walk (tests/api/test_isolation.py) looks up.
+        "webhook_endpoint_id": webhook.public_id,
+        "webhook_delivery_id": delivery.public_id,
         "company_id": personas.company.public_id,
         # An endpoint: the endpoint pages need one, and the generic consumer pages take any kind.
         "consumer_id": endpoint.public_id,
@@ -94,6 +108,33 @@ def objects_of_partner_a(personas) -> dict[str, object]:
         "uidb64": "MQ",
         "token": "0" * 64,
     }
+
+
+def _webhook_of(personas):  # type: ignore[no-untyped-def]
+    """Partner A's webhook endpoint, with one delivery in its log."""
+    from api.models import WebhookDelivery, WebhookEndpoint
+    from api.services import webhook_endpoint_create
+
+    webhook = (
+        WebhookEndpoint.objects.filter(partner=personas.partner).first()
+        or (
+            webhook_endpoint_create(
+                actor=personas.manager,
+                url="https://hooks.walk.example/",
+                events=["company.created"],
+            )[0]
+        )
+    )
+    delivery = WebhookDelivery.objects.filter(endpoint=webhook).first() or (
+        WebhookDelivery.objects.create(
+            endpoint=webhook,
+            event_id="msg_walk",
+            event_type="company.created",
+            payload={"type": "company.created", "timestamp": "", "data": {}},
+            status="delivered",
+        )
+    )
+    return webhook, delivery
 
 
 def isolation_violations(personas, urlconf: str | None = None) -> list[str]:

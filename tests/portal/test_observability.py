@@ -173,7 +173,12 @@ SAMPLE_ARGUMENTS = {"config_format": "json", "uidb64": "MQ"}
 
 def test_every_route_that_carries_a_token_is_redacted_in_logs():
     """A new route with a token in its path must be added to portal.observability's list."""
-    routes = [(route, p) for route, p in _patterns(get_resolver().url_patterns) if "token" in route]
+    routes = [
+        (route, p)
+        for route, p in _patterns(get_resolver().url_patterns)
+        # The API tokens pages (and their admin) name a token by its public id, never its secret.
+        if "token" in route and "apitoken" not in route.replace("-", "")
+    ]
     assert len(routes) >= 3  # invitation, provisioning, password reset
     for route, pattern in routes:
         names = [*pattern.pattern.converters] or [*pattern.pattern.regex.groupindex]

@@ -175,7 +175,15 @@ def named(personas, make):
     company = Company.objects.select_related("partner").get(pk=personas.company.pk)
     invitee = make.user("zoe.oconnor", company=company, full_name=NAMES["person"])
     domain = calling_domain_add(actor=personas.manager, company=company, name="brien.example")
+    from api.services import webhook_endpoint_create
+
+    endpoint = webhook_endpoint_create(
+        actor=personas.manager, url="https://hooks.example/a?b=1&c=2", events=["company.created"]
+    )[0]
+    endpoint.partner = company.partner  # as renamed above
+    endpoint.disabled_reason = "Failed for too long; last error: HTTP 500 <Server & Co>"
     return {
+        "endpoint": endpoint,
         "partner": company.partner,
         "company": company,
         "membership": PartnerMembership.objects.get(user=personas.regular),

@@ -1,0 +1,69 @@
+"""The event port: what happened, for whoever listens from above (the API's webhooks).
+
+Services call `event_emit` (or `events_emit` for a set-based change) INSIDE the transaction of
+the change, so that an event exists exactly when its change commits. Portal sits below every
+app, so the listeners register themselves at start-up (`api.apps.ApiConfig.ready` registers
+the webhooks): a lower app never imports the API. With no listener registered, nothing
+happens.
+
+An event's `data` holds ids and settings, never an invitee's personal data (no email, no
+name, no user's address): what the 60-day purge deletes must not live on in a webhook log.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+# Every event type a listener may receive (the webhooks' subscription choices).
+EVENT_TYPES: tuple[str, ...] = (
+    "company.created",
+    "company.updated",
+    "consumer.created",
+    "consumer.deleted",
+    "consumer.activated",
+    "invitation.accepted",
+    "invitation.expired",
+    "calling_domain.verified",
+    "batch.finished",
+    "handout.ready",
+    "licence.expiring",
+)
+
+
+@dataclass(frozen=True)
+class Event:
+    type: str
+    partner_id: int
+    company_id: int | None
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+Handler = Callable[[Sequence[Event]], None]
+_handlers: list[Handler] = []
+
+
+def events_handler_register(handler: Handler) -> None:
+    """Called from an AppConfig.ready of a higher app; registering twice is harmless."""
+    if handler not in _handlers:
+        _handlers.append(handler)
+
+
+def event_emit(event_type: str, *, partner: Any, company: Any = None, data: dict[str, Any]) -> None:
+    """One event of one partner (a Partner or its id), optionally about one of its companies."""
+    partner_id = getattr(partner, "pk", partner)
+    company_id = getattr(company, "pk", company)
+    events_emit([Event(event_type, partner_id, company_id, data)])
+
+
+def events_emit(events: Sequence[Event]) -> None:
+    """Many events at once (a batch, a purge): each handler gets them all in one call, so it
+    can write what it writes for them in one statement."""
+    if not events:
+        return
+    unknown = {event.type for event in events} - set(EVENT_TYPES)
+    if unknown:
+        raise ValueError(f"Unknown event types: {sorted(unknown)}")
+    for handler in _handlers:
+        handler(events)
