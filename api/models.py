@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime, timedelta
 
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from portal.models import Partner, PartnerMembership
@@ -25,11 +25,15 @@ IDEMPOTENCY_TTL = timedelta(hours=24)
 
 class ApiTokenQuerySet(models.QuerySet):
     def usable(self, now: datetime) -> ApiTokenQuerySet:
-        """Not revoked, not expired, its creator's account and membership still active."""
+        """Not revoked, not expired, its creator's account and membership still active, the
+        member still in the token's partner (not moved to another), and not an ops account
+        (ops act as managers of every partner: no token acts with that power)."""
         return self.filter(
             Q(expires_at__isnull=True) | Q(expires_at__gt=now),
             revoked_at__isnull=True,
             created_by__user__is_active=True,
+            created_by__user__is_staff=False,
+            created_by__partner=F("partner"),
         )
 
 

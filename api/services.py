@@ -41,7 +41,9 @@ def api_token_create(
     """A partner manager creates a token that acts as them. Returns the token and its secret,
     which is shown once: only its hash is stored."""
     membership = membership_of(actor)
-    if membership is None:
+    if membership is None or is_ops(actor):
+        # An ops account acts as a manager of every partner: its token would carry that power
+        # (ApiTokenQuerySet.usable refuses it too).
         raise PermissionDenied("Only partner staff can create API tokens.")
     ensure_can_manage_staff(actor, membership.partner)
     name = " ".join((name or "").split())

@@ -7,13 +7,19 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
+from django.core.exceptions import (
+    ObjectDoesNotExist,
+    PermissionDenied,
+    RequestDataTooBig,
+    ValidationError,
+)
 from django.db import DataError
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.openapi.docs import Swagger
+from ninja.operation import PathView
 
 from .auth import RateLimited, TokenAuth
 from .idempotency import idempotent
@@ -48,12 +54,15 @@ api = PartnerAPI(
 
 def _without_nul(run: Any) -> Any:
     """PostgreSQL stores no NUL character in text: a body holding one is refused up front
-    (a 422), rather than failing in the database."""
+    (a 422), rather than failing in the database; a body over the upload limit is a 413."""
 
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
-        if request.method in {"POST", "PUT", "PATCH"} and (
-            b"\\u0000" in request.body or b"\x00" in request.body
-        ):
+        try:
+            body = request.body if request.method in {"POST", "PUT", "PATCH"} else b""
+        except RequestDataTooBig:
+            # Over DATA_UPLOAD_MAX_MEMORY_SIZE: a problem too, not the portal's HTML 400 page.
+            return problem(413, "Content Too Large", detail="The request body is too large.")
+        if b"\\u0000" in body or b"\x00" in body:
             return problem(
                 422, "Unprocessable Content", errors={"__all__": ["Remove the NUL characters."]}
             )
@@ -144,6 +153,20 @@ for _resources in (consumers, endpoints, domains, batches, handouts):
 from .routers import webhooks  # noqa: E402
 
 api.add_router("", webhooks.router)
+
+
+def _method_not_allowed(self: PathView) -> HttpResponse:
+    """A method the path does not have: a problem too (ninja answers plain text), with Allow."""
+    allowed = sorted({method for operation in self.operations for method in operation.methods})
+    return problem(
+        405,
+        "Method Not Allowed",
+        detail=f"Use {', '.join(allowed)}.",
+        headers={"Allow": ", ".join(allowed)},
+    )
+
+
+PathView._not_allowed = _method_not_allowed  # type: ignore[method-assign]
 
 
 def not_found(request: HttpRequest, rest: str = "") -> HttpResponse:

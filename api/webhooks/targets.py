@@ -49,6 +49,9 @@ def address_problem(address: IPAddress) -> str | None:
     """Why an address is not a public one (None: it is)."""
     if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
         return address_problem(address.ipv4_mapped)
+    if isinstance(address, ipaddress.IPv6Address) and address.sixtofour is not None:
+        # 6to4 (2002::/16) carries an IPv4 address a relay forwards to: judged by that one.
+        return address_problem(address.sixtofour)
     for flag, what in (
         ("is_unspecified", "unspecified"),
         ("is_loopback", "loopback"),
@@ -143,5 +146,7 @@ def target_resolve(url: str) -> Target:
         for address in addresses:
             problem = address_problem(address)
             if problem:
-                raise TargetRefused(f"{host} resolves to {address}, a {problem} address")
+                # Not which address: the delivery log would map the service's inner network.
+                what = f"is a {problem} address" if literal else f"resolves to a {problem} address"
+                raise TargetRefused(f"{host} {what}")
     return Target(scheme, host, port, str(addresses[0]))

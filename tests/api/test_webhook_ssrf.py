@@ -104,9 +104,7 @@ def test_a_private_or_non_http_target_is_refused_at_send_time(personas, make, re
 def test_a_name_resolving_to_loopback_is_refused(personas, make, receiver, dns_server):
     dns_server.add_a("hooks.rebind.example", "127.0.0.1")
     delivery = deliver_to(personas, make, f"http://hooks.rebind.example:{receiver.port}/")
-    assert delivery.last_error == (
-        "Refused: hooks.rebind.example resolves to 127.0.0.1, a loopback address."
-    )
+    assert delivery.last_error == ("Refused: hooks.rebind.example resolves to a loopback address.")
     assert receiver.received == []
 
 
@@ -114,7 +112,7 @@ def test_a_name_with_any_private_address_is_refused(personas, make, dns_server):
     dns_server.add_a("mixed.example", "93.184.216.34")
     with dns_server.lock:
         dns_server.records["mixed.example"].append(("AAAA", AAAA("::1")))
-    with pytest.raises(TargetRefused, match="::1, a loopback address"):
+    with pytest.raises(TargetRefused, match="resolves to a loopback address"):
         target_resolve("https://mixed.example/hook")
 
 
