@@ -88,3 +88,12 @@ def api_company(
     """The token's partner's company (with its state unless `with_state=False`), or 404
     (portal.access.get_company)."""
     return get_company(request, company_id, with_state=with_state)
+
+
+def api_actor_company(
+    request: HttpRequest, company_id: uuid.UUID | str, *, write: bool, with_state: bool = True
+) -> tuple[Any, Company]:
+    """What an operation on a company's resources starts with: the acting member (api_actor,
+    checked first: 403 before 404) and the company (api_company)."""
+    actor = api_actor(request, write=write)
+    return actor, api_company(request, company_id, with_state=with_state)

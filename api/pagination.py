@@ -19,6 +19,8 @@ from django.http import HttpRequest
 from ninja import Schema
 from pydantic import Field, create_model
 
+from .auth import api_actor_company
+
 LIMIT_DEFAULT = 50
 LIMIT_MAX = 200
 
@@ -121,3 +123,16 @@ def cursor_page(
         params["cursor"] = _encode([getattr(last, n) for n in names])
         next_url = request.build_absolute_uri(f"{request.path}?{params.urlencode()}")
     return {"items": [item(row) for row in page] if item else page, "next": next_url}
+
+
+def company_page(
+    request: HttpRequest,
+    company_id: Any,
+    select: Callable[..., QuerySet[Any]],
+    *,
+    order: Sequence[str],
+) -> dict[str, Any]:
+    """One page of a company's `select(company=...)` rows, for a token that may read (a
+    company's calling domains, Microsoft 365 domains, interop configurations, licences)."""
+    _actor, company = api_actor_company(request, company_id, write=False)
+    return cursor_page(request, select(company=company), order=order)

@@ -6,13 +6,13 @@ the portal shows is worked out here by the same function, never again."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from ninja import Field, Schema
 
-from consumers.models import BatchItem, BatchJob, CallRecord, Consumer
-from domains.models import CallingDomain, InteropConfiguration, Microsoft365Domain
+from consumers.models import BatchItem, CallRecord
+from domains.models import CallingDomain, InteropConfiguration
 from domains.records import required_records
 from handouts.models import HandoutExport
 
@@ -28,11 +28,19 @@ DeviceText = Annotated[str, Field(max_length=100)]
 DomainName = Annotated[str, Field(max_length=300)]
 
 
+class PublicIdOut(Schema):
+    # What every resource reads as first: its `id`, the model's public id (never the pk).
+    id: UUID
+
+    @staticmethod
+    def resolve_id(obj: Any) -> UUID:
+        return obj.public_id
+
+
 # --- consumers -----------------------------------------------------------------------------
 
 
-class ConsumerOut(Schema):
-    id: UUID
+class ConsumerOut(PublicIdOut):
     kind: ConsumerKindName
     alias: str
     domain: str
@@ -48,10 +56,6 @@ class ConsumerOut(Schema):
         description="What a phone caller enters after dialling in (rooms only)."
     )
     created_at: datetime
-
-    @staticmethod
-    def resolve_id(obj: Consumer) -> UUID:
-        return obj.public_id
 
 
 class UserIn(Schema):
@@ -103,8 +107,7 @@ class DnsRecordOut(Schema):
     purpose: str
 
 
-class CallingDomainOut(Schema):
-    id: UUID
+class CallingDomainOut(PublicIdOut):
     name: str
     status: DomainStatusName
     verification_method: (
@@ -127,10 +130,6 @@ class CallingDomainOut(Schema):
     created_at: datetime
 
     @staticmethod
-    def resolve_id(obj: CallingDomain) -> UUID:
-        return obj.public_id
-
-    @staticmethod
     def resolve_txt_record(obj: CallingDomain) -> dict[str, str] | None:
         txt = [r for r in required_records(obj) if r.rtype == "TXT"]
         return {"name": txt[0].name, "value": txt[0].value} if txt else None
@@ -147,8 +146,7 @@ class DomainNameIn(Schema):
     name: DomainName
 
 
-class Microsoft365DomainOut(Schema):
-    id: UUID
+class Microsoft365DomainOut(PublicIdOut):
     name: str
     status: DomainStatusName
     verification_token: str
@@ -158,22 +156,13 @@ class Microsoft365DomainOut(Schema):
     last_error: str
     created_at: datetime
 
-    @staticmethod
-    def resolve_id(obj: Microsoft365Domain) -> UUID:
-        return obj.public_id
 
-
-class InteropOut(Schema):
-    id: UUID
+class InteropOut(PublicIdOut):
     kind: str
     name: str
     tenant_id: UUID
     calling_domain: str
     created_at: datetime
-
-    @staticmethod
-    def resolve_id(obj: InteropConfiguration) -> UUID:
-        return obj.public_id
 
     @staticmethod
     def resolve_calling_domain(obj: InteropConfiguration) -> str:
@@ -279,8 +268,7 @@ class BatchSummaryOut(Schema):
     failed: int
 
 
-class BatchOut(Schema):
-    id: UUID
+class BatchOut(PublicIdOut):
     kind: ConsumerKindName
     action: Literal["delete", "reactivate"]
     status: Literal["preview", "queued", "running", "done", "cancelled"]
@@ -292,10 +280,6 @@ class BatchOut(Schema):
     created_at: datetime
     started_at: datetime | None
     finished_at: datetime | None
-
-    @staticmethod
-    def resolve_id(obj: BatchJob) -> UUID:
-        return obj.public_id
 
 
 class BatchDetailOut(BatchOut):
@@ -327,18 +311,13 @@ class HandoutIn(Schema):
     not_active: Literal["omit", "mark"] = "omit"
 
 
-class HandoutExportOut(Schema):
-    id: UUID
+class HandoutExportOut(PublicIdOut):
     format: Literal["pdf", "html"]
     status: Literal["queued", "running", "done", "failed"]
     error: str
     created_at: datetime
     finished_at: datetime | None
     download_url: str | None = Field(description="Where the file is, once it is done.")
-
-    @staticmethod
-    def resolve_id(obj: HandoutExport) -> UUID:
-        return obj.public_id
 
     @staticmethod
     def resolve_format(obj: HandoutExport) -> str:

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from portal.access import partner_view
-from portal.web import act, submit
+from portal.web import confirm, submit
 
 from . import selectors, services
 from .forms import ApiTokenForm
@@ -58,11 +58,11 @@ def api_token_create(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def api_token_revoke(request: HttpRequest, token_id: str) -> HttpResponse:
     token = _get_token(request, token_id)
-    if request.method == "POST":
-        act(
-            request,
-            lambda: services.api_token_revoke(actor=request.user, token=token),
-            f"API token “{token.name}” revoked.",
-        )
-        return redirect("api:token_list")
-    return render(request, "api/token_revoke.html", {"token": token})
+    return confirm(
+        request,
+        lambda: services.api_token_revoke(actor=request.user, token=token),
+        f"API token “{token.name}” revoked.",
+        then="api:token_list",
+        template="api/token_revoke.html",
+        context={"token": token},
+    )

@@ -14,7 +14,8 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Page, Paginator
 from django.db.models import Count, QuerySet, Window
-from django.http import HttpRequest, QueryDict
+from django.http import HttpRequest, HttpResponse, QueryDict
+from django.shortcuts import redirect, render
 from django.utils import timezone
 
 from .display import PAGE_SIZE_CHOICES
@@ -113,6 +114,23 @@ def act(request: HttpRequest, service: Callable[[], Any], success: str = "") -> 
     if success:
         messages.success(request, success)
     return True
+
+
+def confirm(
+    request: HttpRequest,
+    service: Callable[[], Any],
+    success: str,
+    *,
+    then: str,
+    template: str,
+    context: dict[str, Any],
+) -> HttpResponse:
+    """A page that asks before a change (a delete, a revoke): GET shows `template`; POST acts
+    (`act`) and goes to the URL named `then`, with the outcome as a message."""
+    if request.method == "POST":
+        act(request, service, success)
+        return redirect(then)
+    return render(request, template, context)
 
 
 def paginate(

@@ -17,7 +17,7 @@ from consumers.services import batch as batches
 from portal.csvexport import csv_response
 from portal.web import has_control_characters
 
-from ..auth import api_actor, api_company
+from ..auth import api_actor, api_actor_company
 from ..lookups import partner_get
 from ..pagination import PageQuery, cursor_page, page_schema
 from ..schemas import BatchDetailOut, BatchIn, BatchItemOut
@@ -68,8 +68,7 @@ def batch_of(request: HttpRequest, batch_id: UUID) -> BatchJob:
     summary="Start a batch: a preview of what it will do, nothing changes yet",
 )
 def batch_create(request: HttpRequest, company_id: UUID, payload: BatchIn) -> Status[BatchJob]:
-    actor = api_actor(request, write=True)
-    company = api_company(request, company_id)
+    actor, company = api_actor_company(request, company_id, write=True)
     batch = batches.batch_preview(
         actor=actor,
         company=company,

@@ -17,8 +17,9 @@ from portal import selectors, services
 from portal.models import Company
 from portal.web import clean_query
 
-from ..auth import api_actor, api_company, api_partner
-from ..pagination import PageQuery, cursor_page, page_schema
+from ..auth import api_actor, api_actor_company, api_company, api_partner
+from ..pagination import PageQuery, company_page, cursor_page, page_schema
+from ..schemas import PublicIdOut
 
 router = Router(tags=["companies"])
 
@@ -34,8 +35,7 @@ Email = Annotated[str, Field(max_length=254)]
 CountryCode = Annotated[str, Field(max_length=2, description="ISO 3166-1 alpha-2; empty: none.")]
 
 
-class CompanyOut(Schema):
-    id: UUID
+class CompanyOut(PublicIdOut):
     name: str
     state: CompanyStateName
     country: str
@@ -47,10 +47,6 @@ class CompanyOut(Schema):
     )
     service_domain: str
     created_at: datetime
-
-    @staticmethod
-    def resolve_id(obj: Company) -> UUID:
-        return obj.public_id
 
     @staticmethod
     def resolve_country(obj: Company) -> str:
@@ -80,8 +76,7 @@ class CompanyFilters(PageQuery):
     )
 
 
-class LicenceOut(Schema):
-    id: UUID
+class LicenceOut(PublicIdOut):
     kind: LicenceKindName
     quantity: int | None = Field(description="Seats; null: unlimited (enterprise wide).")
     starts_on: date
@@ -90,10 +85,6 @@ class LicenceOut(Schema):
     reference: str
     cost_centre: str
     created_at: datetime
-
-    @staticmethod
-    def resolve_id(obj: License) -> UUID:
-        return obj.public_id
 
     @staticmethod
     def resolve_active(obj: License) -> bool:
@@ -133,8 +124,7 @@ def company_get(request: HttpRequest, company_id: UUID) -> Any:
 
 @router.patch("/companies/{company_id}", response=CompanyOut, summary="Update a company")
 def company_update(request: HttpRequest, company_id: UUID, payload: CompanyPatch) -> Any:
-    actor = api_actor(request, write=True)
-    company = api_company(request, company_id)
+    actor, company = api_actor_company(request, company_id, write=True)
     services.company_update(actor=actor, company=company, **_company_fields(payload, partial=True))
     return company
 
@@ -145,6 +135,4 @@ def company_update(request: HttpRequest, company_id: UUID, payload: CompanyPatch
     summary="List a company's licences",
 )
 def company_licences(request: HttpRequest, company_id: UUID, page: Query[PageQuery]) -> Any:
-    api_actor(request, write=False)
-    company = api_company(request, company_id)
-    return cursor_page(request, licence_list(company=company), order=LICENCE_ORDER)
+    return company_page(request, company_id, licence_list, order=LICENCE_ORDER)

@@ -14,7 +14,7 @@ from consumers import selectors, services
 from consumers.models import Consumer, ConsumerKind
 from consumers.services import invitations
 
-from ..auth import api_actor, api_company
+from ..auth import api_actor, api_actor_company
 from ..lookups import partner_get
 from ..pagination import PageQuery, cursor_page, page_schema
 from ..schemas import (
@@ -75,8 +75,7 @@ def consumer_of(request: HttpRequest, consumer_id: UUID, kind: str | None = None
 def consumer_list(
     request: HttpRequest, company_id: UUID, filters: Query[ConsumerFilters]
 ) -> dict[str, Any]:
-    api_actor(request, write=False)
-    company = api_company(request, company_id, with_state=False)
+    _actor, company = api_actor_company(request, company_id, write=False, with_state=False)
     consumers = selectors.consumer_list(
         company=company,
         kind=filters.kind,
@@ -104,8 +103,7 @@ CREATE_SERVICES = {
 def consumer_create(
     request: HttpRequest, company_id: UUID, payload: ConsumerIn
 ) -> Status[Consumer]:
-    actor = api_actor(request, write=True)
-    company = api_company(request, company_id)
+    actor, company = api_actor_company(request, company_id, write=True)
     fields = payload.dict(exclude={"kind"})
     consumer = CREATE_SERVICES[payload.kind](actor=actor, company=company, **fields)
     return Status(201, consumer)

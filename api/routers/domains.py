@@ -13,9 +13,9 @@ from ninja import Query, Router, Status
 from domains import selectors, services
 from domains.models import CallingDomain, InteropConfiguration, Microsoft365Domain
 
-from ..auth import api_actor, api_company
+from ..auth import api_actor, api_actor_company
 from ..lookups import partner_get
-from ..pagination import PageQuery, cursor_page, page_schema
+from ..pagination import PageQuery, company_page, page_schema
 from ..schemas import (
     CallingDomainOut,
     DomainNameIn,
@@ -42,9 +42,7 @@ BY_NAME = ("name", "id")
 def calling_domain_list(
     request: HttpRequest, company_id: UUID, page: Query[PageQuery]
 ) -> dict[str, Any]:
-    api_actor(request, write=False)
-    company = api_company(request, company_id)
-    return cursor_page(request, selectors.calling_domain_list(company=company), order=BY_NAME)
+    return company_page(request, company_id, selectors.calling_domain_list, order=BY_NAME)
 
 
 @router.post(
@@ -55,8 +53,7 @@ def calling_domain_list(
 def calling_domain_add(
     request: HttpRequest, company_id: UUID, payload: DomainNameIn
 ) -> Status[CallingDomain]:
-    actor = api_actor(request, write=True)
-    company = api_company(request, company_id)
+    actor, company = api_actor_company(request, company_id, write=True)
     return Status(201, services.calling_domain_add(actor=actor, company=company, name=payload.name))
 
 
@@ -122,9 +119,7 @@ def calling_domain_resend_email(request: HttpRequest, domain_id: UUID) -> Callin
 def microsoft365_domain_list(
     request: HttpRequest, company_id: UUID, page: Query[PageQuery]
 ) -> dict[str, Any]:
-    api_actor(request, write=False)
-    company = api_company(request, company_id)
-    return cursor_page(request, selectors.microsoft365_domain_list(company=company), order=BY_NAME)
+    return company_page(request, company_id, selectors.microsoft365_domain_list, order=BY_NAME)
 
 
 @router.post(
@@ -135,11 +130,9 @@ def microsoft365_domain_list(
 def microsoft365_domain_add(
     request: HttpRequest, company_id: UUID, payload: DomainNameIn
 ) -> Status[Microsoft365Domain]:
-    actor = api_actor(request, write=True)
-    company = api_company(request, company_id)
-    return Status(
-        201, services.microsoft365_domain_add(actor=actor, company=company, name=payload.name)
-    )
+    actor, company = api_actor_company(request, company_id, write=True)
+    domain = services.microsoft365_domain_add(actor=actor, company=company, name=payload.name)
+    return Status(201, domain)
 
 
 def microsoft365_domain_of(request: HttpRequest, domain_id: UUID) -> Microsoft365Domain:
@@ -188,9 +181,7 @@ def microsoft365_domain_delete(request: HttpRequest, domain_id: UUID) -> Status[
     summary="List a company's interop configurations (Microsoft Teams / CVI)",
 )
 def interop_list(request: HttpRequest, company_id: UUID, page: Query[PageQuery]) -> dict[str, Any]:
-    api_actor(request, write=False)
-    company = api_company(request, company_id)
-    return cursor_page(request, selectors.interop_list(company=company), order=BY_NAME)
+    return company_page(request, company_id, selectors.interop_list, order=BY_NAME)
 
 
 @router.post(
@@ -201,8 +192,7 @@ def interop_list(request: HttpRequest, company_id: UUID, page: Query[PageQuery])
 def interop_add(
     request: HttpRequest, company_id: UUID, payload: InteropIn
 ) -> Status[InteropConfiguration]:
-    actor = api_actor(request, write=True)
-    company = api_company(request, company_id)
+    actor, company = api_actor_company(request, company_id, write=True)
     config = services.interop_configuration_create(actor=actor, company=company, **payload.dict())
     return Status(201, config)
 

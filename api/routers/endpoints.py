@@ -4,6 +4,7 @@ history (the calls page's from/to filters)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
 from uuid import UUID
@@ -46,32 +47,35 @@ def _qr_code(request: HttpRequest, consumer_id: UUID, fmt: str) -> HttpResponse:
     consumer, endpoint = endpoint_of(request, consumer_id)
     if not provisioning.has_qr_code(endpoint):
         raise ValidationError({"usage_model": [NO_QR_CODE]}, code="no_qr_code")
-    if fmt == "png":
-        response = HttpResponse(provisioning.qr_png(consumer), content_type="image/png")
-    else:
-        response = HttpResponse(provisioning.qr_svg(consumer), content_type="image/svg+xml")
+    media_type, render = QR_FORMATS[fmt]
+    response = HttpResponse(render(consumer), content_type=media_type)
     response["Content-Disposition"] = f'inline; filename="{consumer.alias}-qr.{fmt}"'
     return response
 
 
-@router.get(
-    "/consumers/{consumer_id}/qr.png",
-    response=errors(404, 422),
-    openapi_extra=_binary("image/png", "The QR code (its join link) as a PNG image."),
-    summary="A shared endpoint's QR code, PNG",
-)
-def endpoint_qr_png(request: HttpRequest, consumer_id: UUID) -> HttpResponse:
-    return _qr_code(request, consumer_id, "png")
+QR_FORMATS: dict[str, tuple[str, Callable[[Consumer], bytes]]] = {
+    "png": ("image/png", provisioning.qr_png),
+    "svg": ("image/svg+xml", provisioning.qr_svg),
+}
 
 
-@router.get(
-    "/consumers/{consumer_id}/qr.svg",
-    response=errors(404, 422),
-    openapi_extra=_binary("image/svg+xml", "The QR code (its join link) as an SVG image."),
-    summary="A shared endpoint's QR code, SVG",
-)
-def endpoint_qr_svg(request: HttpRequest, consumer_id: UUID) -> HttpResponse:
-    return _qr_code(request, consumer_id, "svg")
+def _qr_route(fmt: str, image: str) -> Callable[[HttpRequest, UUID], HttpResponse]:
+    """The operation `endpoint_qr_<fmt>` (its operationId and URL name): the QR code as `image`."""
+
+    def view(request: HttpRequest, consumer_id: UUID) -> HttpResponse:
+        return _qr_code(request, consumer_id, fmt)
+
+    view.__name__ = view.__qualname__ = f"endpoint_qr_{fmt}"
+    return router.get(
+        f"/consumers/{{consumer_id}}/qr.{fmt}",
+        response=errors(404, 422),
+        openapi_extra=_binary(QR_FORMATS[fmt][0], f"The QR code (its join link) as {image}."),
+        summary=f"A shared endpoint's QR code, {fmt.upper()}",
+    )(view)
+
+
+endpoint_qr_png = _qr_route("png", "a PNG image")
+endpoint_qr_svg = _qr_route("svg", "an SVG image")
 
 
 @router.get(

@@ -12,7 +12,7 @@ from ninja import Router, Status
 from handouts import services
 from handouts.models import ExportStatus, HandoutExport
 
-from ..auth import api_actor, api_company
+from ..auth import api_actor, api_actor_company
 from ..lookups import partner_get
 from ..problems import problem
 from ..schemas import HandoutExportOut, HandoutIn
@@ -43,8 +43,7 @@ def status_url(request: HttpRequest, export: HandoutExport) -> str:
 def handout_export_start(
     request: HttpRequest, company_id: UUID, payload: HandoutIn, response: HttpResponse
 ) -> Status[HandoutExport]:
-    actor = api_actor(request, write=False)
-    company = api_company(request, company_id)
+    actor, company = api_actor_company(request, company_id, write=False)
     options = services.HandoutOptions.from_dict(
         {"sections": payload.sections, "not_active": payload.not_active}
     )

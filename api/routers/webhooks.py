@@ -15,8 +15,9 @@ from portal.access import ensure_can_manage_staff
 from portal.events import EVENT_TYPES
 
 from ..auth import api_actor, api_partner
-from ..models_webhooks import WebhookDelivery, WebhookEndpoint
+from ..models_webhooks import WebhookEndpoint
 from ..pagination import PageQuery, cursor_page, page_schema
+from ..schemas import PublicIdOut
 from ..webhooks import selectors, services
 from ..webhooks.targets import URL_MAX_LENGTH
 from .responses import errors
@@ -28,8 +29,7 @@ DeliveryStatusName = Literal["pending", "sending", "delivered", "failed"]
 Url = Annotated[str, Field(max_length=URL_MAX_LENGTH, description="A public http(s) URL.")]
 
 
-class WebhookEndpointOut(Schema):
-    id: UUID
+class WebhookEndpointOut(PublicIdOut):
     url: str
     events: list[EventName]
     enabled: bool
@@ -37,10 +37,6 @@ class WebhookEndpointOut(Schema):
     disabled_at: datetime | None
     disabled_reason: str
     created_at: datetime
-
-    @staticmethod
-    def resolve_id(obj: WebhookEndpoint) -> UUID:
-        return obj.public_id
 
 
 class WebhookEndpointCreated(WebhookEndpointOut):
@@ -61,8 +57,7 @@ class WebhookEndpointPatch(Schema):
     enabled: bool | None = None
 
 
-class WebhookDeliveryOut(Schema):
-    id: UUID
+class WebhookDeliveryOut(PublicIdOut):
     event_id: str = Field(description="The `webhook-id` header: the same for a redelivery.")
     event_type: EventName
     status: DeliveryStatusName
@@ -74,10 +69,6 @@ class WebhookDeliveryOut(Schema):
     delivered_at: datetime | None
     payload: dict[str, Any] = Field(description="The body sent: `type`, `timestamp`, `data`.")
 
-    @staticmethod
-    def resolve_id(obj: WebhookDelivery) -> UUID:
-        return obj.public_id
-
 
 def _manager(request: HttpRequest, *, write: bool) -> Any:
     """Webhooks are the managers' (as on the Webhooks page): 403 for anyone else."""
@@ -86,8 +77,12 @@ def _manager(request: HttpRequest, *, write: bool) -> Any:
     return actor
 
 
-def _endpoint(request: HttpRequest, webhook_id: UUID) -> WebhookEndpoint:
-    return selectors.webhook_endpoint_get(partner=api_partner(request), public_id=webhook_id)
+def _endpoint(
+    request: HttpRequest, webhook_id: UUID, *, write: bool
+) -> tuple[Any, WebhookEndpoint]:
+    """The manager acting (`_manager`) and the partner's webhook endpoint, else 404."""
+    actor = _manager(request, write=write)
+    return actor, selectors.webhook_endpoint_get(partner=api_partner(request), public_id=webhook_id)
 
 
 @router.get(
@@ -123,8 +118,7 @@ def webhook_create(request: HttpRequest, payload: WebhookEndpointIn) -> Any:
     summary="Read a webhook endpoint",
 )
 def webhook_get(request: HttpRequest, webhook_id: UUID) -> Any:
-    _manager(request, write=False)
-    return _endpoint(request, webhook_id)
+    return _endpoint(request, webhook_id, write=False)[1]
 
 
 @router.patch(
@@ -135,8 +129,7 @@ def webhook_get(request: HttpRequest, webhook_id: UUID) -> Any:
     "deliveries still waiting (redeliver them later from its log).",
 )
 def webhook_update(request: HttpRequest, webhook_id: UUID, payload: WebhookEndpointPatch) -> Any:
-    actor = _manager(request, write=True)
-    endpoint = _endpoint(request, webhook_id)
+    actor, endpoint = _endpoint(request, webhook_id, write=True)
     return services.webhook_endpoint_update(
         actor=actor,
         endpoint=endpoint,
@@ -152,8 +145,8 @@ def webhook_update(request: HttpRequest, webhook_id: UUID, payload: WebhookEndpo
     summary="Delete a webhook endpoint and its delivery log",
 )
 def webhook_delete(request: HttpRequest, webhook_id: UUID) -> Status[None]:
-    actor = _manager(request, write=True)
-    services.webhook_endpoint_delete(actor=actor, endpoint=_endpoint(request, webhook_id))
+    actor, endpoint = _endpoint(request, webhook_id, write=True)
+    services.webhook_endpoint_delete(actor=actor, endpoint=endpoint)
     return Status(204, None)
 
 
@@ -163,8 +156,7 @@ def webhook_delete(request: HttpRequest, webhook_id: UUID) -> Status[None]:
     summary="List an endpoint's deliveries (newest first, kept 30 days)",
 )
 def webhook_deliveries(request: HttpRequest, webhook_id: UUID, page: Query[PageQuery]) -> Any:
-    _manager(request, write=False)
-    endpoint = _endpoint(request, webhook_id)
+    _actor, endpoint = _endpoint(request, webhook_id, write=False)
     return cursor_page(request, selectors.webhook_deliveries(endpoint=endpoint))
 
 
@@ -176,8 +168,7 @@ def webhook_deliveries(request: HttpRequest, webhook_id: UUID, page: Query[PageQ
     "enabled.",
 )
 def webhook_redeliver(request: HttpRequest, webhook_id: UUID, delivery_id: UUID) -> Any:
-    actor = _manager(request, write=True)
-    endpoint = _endpoint(request, webhook_id)
+    actor, endpoint = _endpoint(request, webhook_id, write=True)
     delivery = selectors.webhook_delivery_get(partner=api_partner(request), public_id=delivery_id)
     if delivery.endpoint_id != endpoint.pk:
         raise Http404("No such delivery of this endpoint.")

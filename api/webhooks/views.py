@@ -9,7 +9,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from portal.access import partner_view
-from portal.web import act, paginate, submit
+from portal.web import act, confirm, paginate, submit
 
 from . import selectors, services
 from .forms import EVENT_LABELS, WebhookEndpointForm
@@ -83,14 +83,14 @@ def webhook_edit(request: HttpRequest, webhook_id: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def webhook_delete(request: HttpRequest, webhook_id: str) -> HttpResponse:
     endpoint = _endpoint(request, webhook_id)
-    if request.method == "POST":
-        act(
-            request,
-            lambda: services.webhook_endpoint_delete(actor=request.user, endpoint=endpoint),
-            f"Webhook endpoint {endpoint.url} deleted.",
-        )
-        return redirect("api:webhook_list")
-    return render(request, "api/webhook_delete.html", {"endpoint": endpoint})
+    return confirm(
+        request,
+        lambda: services.webhook_endpoint_delete(actor=request.user, endpoint=endpoint),
+        f"Webhook endpoint {endpoint.url} deleted.",
+        then="api:webhook_list",
+        template="api/webhook_delete.html",
+        context={"endpoint": endpoint},
+    )
 
 
 @partner_view(manager=True)

@@ -6,7 +6,7 @@ included: the walk is built from the API's own registered operations) is tried
   nothing of partner B changes;
 - with partner A's token and random ids: 404.
 
-A new kind of object in a path fails the walk until it is taught here (OBJECT_OF_SEGMENT)."""
+A new kind of object in a path fails the walk until it is taught here (tests/api/walk.py)."""
 
 from __future__ import annotations
 
@@ -22,26 +22,13 @@ from api.v1 import api as partner_api
 from licensing.models import LicenceKind
 from portal.models import AuditEvent
 from tests.api.conftest import ApiClient, assert_problem
+from tests.api.walk import object_key, webhook_objects
 from tests.conftest import add_licence
 from tests.portal.test_isolation import objects_of_partner_a
 
 PREFIX = "/api/v1"
 # Served to anyone (no partner data): the OpenAPI document and the docs.
 PUBLIC_ROUTES = {"openapi.json", "docs", ""}
-# The collection a path's parameter names an object of -> the key of objects_of_partner_a.
-OBJECT_OF_SEGMENT = {
-    "companies": "company_id",
-    "consumers": "consumer_id",
-    "calling-domains": "domain_id",
-    "microsoft365-domains": "m365_id",
-    "interop-configurations": "interop_id",
-    "batches": "batch_id",
-    "handout-exports": "export_id",
-    "webhook-endpoints": "webhook_endpoint_id",
-    "webhooks": "webhook_endpoint_id",
-    "webhook-deliveries": "webhook_delivery_id",
-    "deliveries": "webhook_delivery_id",
-}
 
 
 def operations() -> list[tuple[str, str, dict[str, Any]]]:
@@ -83,29 +70,6 @@ def _other_partners_objects(personas) -> dict[str, Any]:
     return objects
 
 
-def webhook_objects(manager: Any) -> dict[str, Any]:
-    """A webhook endpoint of the manager's partner and one delivery of it."""
-    try:
-        from api.services import webhook_endpoint_create
-    except ImportError:
-        try:
-            from api.webhooks.services import webhook_endpoint_create
-        except ImportError:
-            return {}
-    from api.models import WebhookDelivery
-
-    endpoint, _ = webhook_endpoint_create(
-        actor=manager, url="https://hooks.example/walk", events=["company.created"]
-    )
-    delivery = WebhookDelivery.objects.filter(endpoint=endpoint).first()
-    if delivery is None:
-        with transaction.atomic():
-            delivery = WebhookDelivery.objects.create(
-                endpoint=endpoint, event_id="walk", event_type="company.created", payload={}
-            )
-    return {"webhook_endpoint_id": endpoint.public_id, "webhook_delivery_id": delivery.public_id}
-
-
 def _url(path: str, objects: dict[str, Any] | None) -> str:
     """The path with each parameter filled: the object of its collection (the segment before
     it), or a random id when `objects` is None."""
@@ -113,10 +77,9 @@ def _url(path: str, objects: dict[str, Any] | None) -> str:
     def fill(match: re.Match[str]) -> str:
         if objects is None:
             return str(uuid.uuid4())
-        segment = path[: match.start()].rstrip("/").rsplit("/", 1)[-1]
-        key = OBJECT_OF_SEGMENT.get(segment)
+        key = object_key(path[: match.start()])
         if key is None or key not in objects:
-            pytest.fail(f"{path}: no test object for /{segment}/{{…}}; add it to the walk")
+            pytest.fail(f"{path}: no test object for {match.group(0)}; teach tests/api/walk.py")
         return str(objects[key])
 
     return re.sub(r"\{(\w+)\}", fill, path)

@@ -23,7 +23,7 @@ from schemathesis.specs.openapi.checks import response_schema_conformance
 
 from api.v1 import api as partner_api
 from tests.api.conftest import token_for
-from tests.api.test_isolation import webhook_objects
+from tests.api.walk import object_key, webhook_objects
 from tests.portal.test_isolation import objects_of_partner_a
 
 MAX_EXAMPLES = 12
@@ -57,20 +57,6 @@ def _wsgi_keeps_the_test_transaction():
         signal.connect(close_old_connections)
 
 
-# The collection a path parameter belongs to -> the key of objects_of_partner_a.
-OBJECT_OF_SEGMENT = {
-    "companies": "company_id",
-    "consumers": "consumer_id",
-    "calling-domains": "domain_id",
-    "microsoft365-domains": "m365_id",
-    "interop-configurations": "interop_id",
-    "batches": "batch_id",
-    "handout-exports": "export_id",
-    "webhooks": "webhook_endpoint_id",
-    "deliveries": "webhook_delivery_id",
-}
-
-
 @pytest.fixture
 def live(settings, personas, paid_company, dns_server, _wsgi_keeps_the_test_transaction):
     """The partner's objects (by path segment) and a manager's read-write token."""
@@ -89,8 +75,7 @@ def _with_real_objects(case, objects) -> None:
             uuid.UUID(str(value))
         except ValueError:
             continue
-        segment = case.path.split("{" + name + "}")[0].rstrip("/").rsplit("/", 1)[-1]
-        key = OBJECT_OF_SEGMENT.get(segment)
+        key = object_key(case.path.split("{" + name + "}")[0])
         if key in objects:
             case.path_parameters[name] = str(objects[key])
 
