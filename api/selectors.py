@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
+from django.utils import timezone
 
 from portal.models import Partner
 
@@ -26,10 +27,14 @@ def api_token_for_secret(secret: str, *, now: datetime) -> ApiToken | None:
     )
 
 
-def api_token_list(*, partner: Partner) -> QuerySet[ApiToken]:
-    """The partner's tokens, newest first, with who created them."""
+def api_token_list(*, partner: Partner, now: datetime | None = None) -> QuerySet[ApiToken]:
+    """The partner's tokens, newest first, with who created them and `usable`: whether the API
+    accepts it now (ApiToken.objects.usable, the one rule; a token whose creator was
+    deactivated, moved or made ops is not, though never revoked)."""
+    usable = ApiToken.objects.usable(now or timezone.now()).filter(pk=OuterRef("pk"))
     return (
         ApiToken.objects.filter(partner=partner)
         .select_related("created_by__user")
+        .annotate(usable=Exists(usable))
         .order_by("-created_at", "-id")
     )

@@ -91,10 +91,18 @@ def _parse(url: str) -> tuple[str, str, int]:
 
 
 def _literal(host: str) -> IPAddress | None:
+    """The address a host names by itself: dotted, or in the legacy forms the system's
+    resolver also reads as IPv4 (2130706433, 0x7f.1, 0177.0.0.1, 127.1)."""
     try:
         return ipaddress.ip_address(host)
     except ValueError:
-        return None
+        pass
+    if host and all(part and part.isalnum() for part in host.split(".")):
+        try:
+            return ipaddress.ip_address(socket.inet_aton(host))
+        except OSError:
+            return None
+    return None
 
 
 def url_validate(url: str) -> str:

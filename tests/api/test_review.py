@@ -4,7 +4,9 @@ tokens, SSRF bypasses, and bad input that must never be a 500."""
 from __future__ import annotations
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.test import override_settings
+from django.urls import reverse
 
 from api.webhooks.targets import TargetRefused, target_resolve, url_validate
 from consumers.models import Consumer
@@ -17,6 +19,19 @@ def test_a_token_of_a_member_moved_to_another_partner_is_refused(api_client: Api
     PartnerMembership.objects.filter(user=personas.manager).update(partner=personas.other_partner)
     response = api_client.as_(token).get("companies")
     assert_problem(response, 401)
+
+
+def test_the_tokens_page_shows_a_token_the_api_refuses_as_suspended(
+    api_client: ApiClient, personas, login
+):
+    token = token_for(personas.regular)  # made while a manager, as token_for says
+    page = login(personas.manager).get(reverse("api:token_list"))
+    assert "Suspended" not in page.content.decode()
+    personas.regular.is_staff = True  # now ops: the API refuses the token, never revoked
+    personas.regular.save(update_fields=["is_staff"])
+    assert_problem(api_client.as_(token).get("companies"), 401)
+    page = login(personas.manager).get(reverse("api:token_list"))
+    assert "Suspended" in page.content.decode()
 
 
 def test_a_token_of_an_ops_account_is_refused(api_client: ApiClient, personas):
@@ -79,6 +94,22 @@ def test_webhook_url_obfuscations_never_reach_loopback(url):
     with override_settings(WEBHOOK_ALLOW_PRIVATE_TARGETS=False, DNS_NAMESERVERS=[]):
         with pytest.raises(TargetRefused):
             target_resolve(url)
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["http://2130706433/hook", "http://0x7f.1/hook", "http://0177.0.0.1/hook", "http://127.1/"],
+)
+def test_a_legacy_form_of_a_loopback_address_is_refused_at_registration(url):
+    """Told at once, not only when a delivery is refused later."""
+    with override_settings(WEBHOOK_ALLOW_PRIVATE_TARGETS=False):
+        with pytest.raises(ValidationError, match="loopback"):
+            url_validate(url)
+
+
+def test_a_name_made_of_digits_and_letters_is_not_read_as_an_address():
+    with override_settings(WEBHOOK_ALLOW_PRIVATE_TARGETS=False):
+        assert url_validate("https://hooks.example.com/x") == "https://hooks.example.com/x"
 
 
 BAD_BODIES = [
