@@ -46,10 +46,12 @@ def validation_errors(exc: ValidationError) -> dict[str, list[str]]:
     return {"__all__": list(exc.messages)}
 
 
-def pydantic_errors(errors: list[dict[str, Any]]) -> dict[str, list[str]]:
+def pydantic_errors(errors: list[dict[str, Any]], *, tag: str = "") -> dict[str, list[str]]:
     """ninja's validation errors (pydantic's, located as ["body", "payload", "name"]) as
     {field: [messages]}: the field is the location after "body"/"query"/"path" and the
-    operation's parameter name, dotted; "__all__" for the body as a whole."""
+    operation's parameter name, dotted; "__all__" for the body as a whole. `tag`: the body's
+    variant of a tagged union (its `kind`), which pydantic puts before the field and a client
+    did not write ("user.email" reads "email")."""
     out: dict[str, list[str]] = {}
     for error in errors:
         loc = [str(part) for part in error.get("loc", ())]
@@ -59,6 +61,8 @@ def pydantic_errors(errors: list[dict[str, Any]]) -> dict[str, list[str]]:
             # ninja puts the body's parameter name first ("payload"); a query/path one is the field.
             if source == "body" and len(loc) > 1:
                 loc = loc[1:]
+                if tag and len(loc) > 1 and loc[0] == tag:
+                    loc = loc[1:]
             elif source == "body":
                 loc = []
         field = ".".join(loc) or "__all__"

@@ -4,6 +4,7 @@ exception handlers that turn every error into an RFC 9457 problem (api.problems)
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any
 
@@ -122,7 +123,19 @@ def _data_error(request: HttpRequest, exc: DataError) -> HttpResponse:
 
 @api.exception_handler(NinjaValidationError)
 def _invalid_input(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
-    return problem(422, "Unprocessable Content", errors=pydantic_errors(exc.errors))
+    return problem(
+        422, "Unprocessable Content", errors=pydantic_errors(exc.errors, tag=_body_kind(request))
+    )
+
+
+def _body_kind(request: HttpRequest) -> str:
+    """The `kind` a JSON body names (the tag of a union of bodies), else ""."""
+    try:
+        body = json.loads(request.body or b"null")
+    except (ValueError, UnicodeDecodeError):
+        return ""
+    kind = body.get("kind") if isinstance(body, dict) else None
+    return kind if isinstance(kind, str) else ""
 
 
 @api.exception_handler(HttpError)
