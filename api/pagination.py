@@ -19,6 +19,8 @@ from django.http import HttpRequest
 from ninja import Schema
 from pydantic import Field, create_model
 
+from portal.db import replica_call
+
 from .auth import api_actor_company
 
 LIMIT_DEFAULT = 50
@@ -107,14 +109,15 @@ def cursor_page(
 ) -> dict[str, Any]:
     """One page of `queryset` in `order` (non-null model fields, the last one unique), after
     the request's `cursor`, `limit` rows long (one query). `item` maps each row (default: the
-    row itself, for the response schema to read). A bad cursor or limit is a 422."""
+    row itself, for the response schema to read). A bad cursor or limit is a 422. The page is
+    read from the read replica when there is one (portal.db): every list of the API is a page."""
     names = [spec.lstrip("-") for spec in order]
     limit = _limit(request, limit_default, limit_max)
     rows = queryset.order_by(*order)
     cursor = request.GET.get("cursor", "")
     if cursor:
         rows = rows.filter(_after(order, _decode(cursor, queryset.model, names)))
-    page = list(rows[: limit + 1])
+    page = replica_call(request, lambda: list(rows[: limit + 1]))
     next_url = None
     if len(page) > limit:
         page = page[:limit]

@@ -318,6 +318,10 @@ class HandoutExportOut(PublicIdOut):
     created_at: datetime
     finished_at: datetime | None
     download_url: str | None = Field(description="Where the file is, once it is done.")
+    parts_total: int = Field(
+        description="A large PDF is rendered in sections on several workers: how many (0: whole)."
+    )
+    parts_done: int = Field(description="How many of those sections are rendered so far.")
 
     @staticmethod
     def resolve_format(obj: HandoutExport) -> str:

@@ -8,6 +8,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from portal.access import partner_view
+from portal.db import replica_view
 from portal.web import confirm, submit
 
 from . import selectors, services
@@ -25,6 +26,7 @@ def _get_token(request: HttpRequest, token_id: str) -> ApiToken:
 
 @partner_view(manager=True)
 @require_http_methods(["GET"])
+@replica_view
 def api_token_list(request: HttpRequest) -> HttpResponse:
     tokens = selectors.api_token_list(partner=request.partner)  # type: ignore[attr-defined]
     return render(request, "api/token_list.html", {"tokens": tokens})

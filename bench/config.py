@@ -17,3 +17,11 @@ LOAD_SECONDS = int(os.environ.get("BENCH_LOAD_SECONDS", "30"))
 # The cache is Redis, as in production (docker-compose.yml): the company list keeps its tab
 # counts there, and gunicorn's workers must share it.
 BENCH_REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/2")
+# The broker of the Celery workers the handout export is measured with (its own Redis db).
+BENCH_BROKER_URL = os.environ.get("BENCH_BROKER_URL", "redis://127.0.0.1:6379/3")
+# The worker processes the parallel handout is measured with: the target is at 2 (the cores).
+HANDOUT_WORKERS = tuple(
+    int(n) for n in os.environ.get("BENCH_HANDOUT_WORKERS", "1,2,4").split(",") if n
+)
+# The load test's wrk connections: the target is at 8; 32 shows a busier day.
+LOAD_CONNECTIONS = (8, 32)

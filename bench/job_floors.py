@@ -69,8 +69,9 @@ def preview_floor(company_id: int, public_ids: list[object]) -> None:
     with connection.cursor() as cursor:
         cursor.execute(
             """INSERT INTO consumers_batchjob (public_id, company_id, kind, action, status,
-                   total, processed, succeeded, failed, created_at)
-               VALUES (gen_random_uuid(), %s, 'user', 'delete', 'preview', %s, 0, 0, 0, now())
+                   total, processed, succeeded, failed, created_at, heartbeat_at, attempts)
+               VALUES (gen_random_uuid(), %s, 'user', 'delete', 'preview', %s, 0, 0, 0, now(),
+                       now(), 0)
                RETURNING id""",
             [company_id, len(public_ids)],
         )

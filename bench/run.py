@@ -25,6 +25,7 @@ from bench.config import BENCH_DATABASE_URL, BENCH_REDIS_URL
 from bench.harness import configure_django, recreate_database
 from bench.load import measure_load
 from bench.measure.api import measure_api
+from bench.measure.growth import measure_growth, measure_retention_steady
 from bench.measure.handout import measure_handout
 from bench.measure.jobs import measure_batch_delete, measure_invitations, measure_retention
 from bench.measure.pages import measure_pages
@@ -39,6 +40,10 @@ MEASUREMENTS: dict[str, Callable[[dict[str, object], dict[str, object]], None]] 
     "handout": measure_handout,
     "load": measure_load,
 }
+# These change the tenant for good (the retention backlog done and committed, then copies of the
+# tenant added): they come after every other measurement, whatever is added above.
+MEASUREMENTS["retention_steady"] = measure_retention_steady
+MEASUREMENTS["growth"] = measure_growth
 
 
 def main() -> int:
@@ -92,6 +97,14 @@ def seeded_tenant(reuse: bool, results: dict[str, object]) -> dict[str, object]:
 
     call_command("migrate", verbosity=0)
     seeded = seed.existing() if reuse else None
+    if seeded is not None and not seed.pristine(seeded):
+        print("The tenant went through an earlier run's steady state or growth: seeding afresh")
+        from django.db import connection
+
+        connection.close()
+        recreate_database()
+        call_command("migrate", verbosity=0)
+        seeded = None
     if seeded is None:
         t0 = time.perf_counter()
         seeded = seed.seed()

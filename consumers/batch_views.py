@@ -11,6 +11,7 @@ from django_htmx.http import HttpResponseClientRefresh
 
 from portal.access import get_company, partner_view
 from portal.csvexport import csv_response
+from portal.db import replica_view
 from portal.web import act, paginate, querystring_without, submit
 
 from . import exports, selectors
@@ -120,6 +121,7 @@ def batch_cancel(request: HttpRequest, company_id: str, batch_id: str) -> HttpRe
 
 
 @partner_view()
+@replica_view
 def batch_report(request: HttpRequest, company_id: str, batch_id: str) -> HttpResponse:
     company = get_company(request, company_id)
     batch = selectors.batch_get(company=company, public_id=batch_id)

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from portal import activity
 from portal.access import get_company, partner_view
 from portal.csvexport import csv_response
+from portal.db import replica_view
 from portal.errors import RETRY_AFTER_SECONDS
 from portal.models import Company
 from portal.ratelimit import client_ip, rate_limited
@@ -198,6 +199,7 @@ def _day_start(day: date | None) -> datetime | None:
 
 
 @partner_view()
+@replica_view
 def endpoint_calls(request: HttpRequest, company_id: str, consumer_id: str) -> HttpResponse:
     company, consumer = _endpoint(request, company_id, consumer_id)
     since_day, until_day = query_day(request, "from"), query_day(request, "to")

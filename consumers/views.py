@@ -17,6 +17,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from portal.access import get_company, partner_view
 from portal.csvexport import csv_response
+from portal.db import replica_view
 from portal.display import counted, unicode_domain
 from portal.errors import too_many_requests
 from portal.models import Company
@@ -103,6 +104,7 @@ def _consumer(
 
 def _list_view(kind: str) -> Callable[..., HttpResponse]:
     @partner_view()
+    @replica_view
     def view(request: HttpRequest, company_id: str) -> HttpResponse:
         company = get_company(request, company_id)
         query, status = query_param(request, "q"), query_param(request, "status")
@@ -346,11 +348,13 @@ def _licence_consumers(
 
 
 @partner_view()
+@replica_view
 def licence_consumers_export(request: HttpRequest, company_id: str) -> HttpResponse:
     company = get_company(request, company_id)
     return _licence_consumers(request, f"{company.slug}-licence-consumers.csv", company)
 
 
 @partner_view()
+@replica_view
 def partner_licence_consumers_export(request: HttpRequest) -> HttpResponse:
     return _licence_consumers(request, "licence-consumers.csv", None)

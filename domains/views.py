@@ -12,6 +12,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from portal import activity
 from portal.access import get_company, partner_view
+from portal.db import replica_view
 from portal.display import unicode_domain
 from portal.models import Company
 from portal.web import act, submit
@@ -50,6 +51,7 @@ def _domain(request: HttpRequest, company_id: str, domain_id: str) -> tuple[Comp
 
 
 @partner_view()
+@replica_view
 def domain_list(request: HttpRequest, company_id: str) -> HttpResponse:
     company = get_company(request, company_id)
     return _page(

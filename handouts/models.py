@@ -86,6 +86,10 @@ class HandoutExport(models.Model):
     finished_at = models.DateTimeField(null=True, blank=True)
     heartbeat_at = models.DateTimeField(default=timezone.now)
     attempts = models.PositiveSmallIntegerField(default=0)  # runs that took it
+    # A large PDF is rendered in parts (HandoutPart), each by its own task, then merged: how many
+    # there are (0: rendered whole) and how many are rendered, which the progress bar counts.
+    parts_total = models.PositiveIntegerField(default=0)
+    parts_done = models.PositiveIntegerField(default=0)
 
     objects = HandoutExportQuerySet.as_manager()
 
@@ -106,3 +110,38 @@ class HandoutExport(models.Model):
     @property
     def running(self) -> bool:
         return self.status in (ExportStatus.QUEUED, ExportStatus.RUNNING)
+
+
+class HandoutPartQuerySet(LongJobQuerySet):
+    STALE_AFTER = EXPORT_STALE_AFTER
+
+
+class HandoutPart(models.Model):
+    """One part of a large PDF handout: a run of its rows, rendered to PDF by a task of its own
+    while the other parts render on other workers (handouts.parts). The rows are fixed when the
+    parts are planned, as consumer ids per section, so the parts join up exactly whatever
+    changes meanwhile. Deleted with their files once the export is merged."""
+
+    export = models.ForeignKey(HandoutExport, on_delete=models.CASCADE, related_name="parts")
+    index = models.PositiveIntegerField()
+    # [{"section": "users", "ids": [...], "start": true}, ...]: the sections this part lists, in
+    # order, each with its consumers' ids and whether the section starts in this part.
+    segments = models.JSONField(default=list)
+    status = models.CharField(
+        max_length=16, choices=ExportStatus.choices, default=ExportStatus.QUEUED
+    )
+    file = models.FileField(upload_to="handouts/parts/", blank=True)
+    pages = models.PositiveIntegerField(default=0)
+    heartbeat_at = models.DateTimeField(default=timezone.now)
+    attempts = models.PositiveSmallIntegerField(default=0)
+
+    objects = HandoutPartQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["export", "index"]
+        constraints = [
+            models.UniqueConstraint(fields=["export", "index"], name="handoutpart_unique_index")
+        ]
+
+    def __str__(self) -> str:
+        return f"Part {self.index} of export {self.export_id} ({self.status})"

@@ -14,3 +14,9 @@ def handout_export_run(export_id: int) -> str | None:
 @shared_task
 def handout_exports_recover() -> int:
     return services.handout_exports_recover()
+
+
+@shared_task
+def handout_part_run(part_id: int) -> str | None:
+    part = services.handout_part_run(part_id=part_id)
+    return part.status if part else None

@@ -28,6 +28,8 @@ from datetime import date
 from django.core.cache import cache
 from django.db import transaction
 
+from .db import primary_reads
+
 # Counts are superseded on every change; the timeouts only bound how long unused ones stay.
 COUNTS_TIMEOUT = 60 * 60
 TOKEN_TIMEOUT = 24 * 60 * 60
@@ -53,7 +55,10 @@ def company_counts(
             return count()
         if not added:  # another view made one first
             token = cache.get(token_key) or token
-    counts = count()
+    # Counted on the primary: counts a lagging read replica gave would be kept until the next
+    # change, long after the replica caught up (portal.db).
+    with primary_reads():
+        counts = count()
     cache.set(counts_key, (token, day.isoformat(), counts), COUNTS_TIMEOUT)
     return counts
 

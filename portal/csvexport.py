@@ -8,6 +8,8 @@ from collections.abc import Iterable, Iterator, Sequence
 
 from django.http import StreamingHttpResponse
 
+from .db import scope_carried
+
 # A spreadsheet reads a cell that starts with one of these as a formula (OWASP, "CSV
 # Injection"): a display name like `=HYPERLINK(...)` typed by anyone would run in the
 # spreadsheet of whoever opens the export.
@@ -33,10 +35,13 @@ def csv_response(
     *, filename: str, header: Sequence[str], rows: Iterable[Sequence[object]]
 ) -> StreamingHttpResponse:
     writer = csv.writer(_Echo())
+    # Streamed after the view returns: the rows are read in the view's scope (the replica's for
+    # an export under portal.db.replica_view) all the same.
+    carried = scope_carried(rows)
 
     def stream() -> Iterator[str]:
         yield writer.writerow([neutralise(cell) for cell in header])
-        for row in rows:
+        for row in carried:
             yield writer.writerow([neutralise(cell) for cell in row])
 
     response = StreamingHttpResponse(stream(), content_type="text/csv; charset=utf-8")

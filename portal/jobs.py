@@ -110,19 +110,21 @@ def requeue_stalled(rows: LongJobQuerySet, task_name: str) -> int:
 
 
 @contextmanager
-def keep_alive(rows: QuerySet[Any], *, every: float = HEARTBEAT_EVERY) -> Iterator[None]:
-    """Stamp `heartbeat_at` on `rows` every `every` seconds while the block runs: for a long step
-    with no point of its own to stamp at (WeasyPrint rendering a PDF), so that the recovery job
-    tells it from a run that died. A thread with its own database connection does it."""
+def keep_alive(*rows: QuerySet[Any], every: float = HEARTBEAT_EVERY) -> Iterator[None]:
+    """Stamp `heartbeat_at` on each of `rows` every `every` seconds while the block runs: for a
+    long step with no point of its own to stamp at (WeasyPrint rendering a PDF), so that the
+    recovery job tells it from a run that died (a handout part stamps its export too). A thread
+    with its own database connection does it."""
     stop = threading.Event()
 
     def beat() -> None:
         try:
             while not stop.wait(every):
-                try:
-                    rows.update(heartbeat_at=timezone.now())
-                except Exception:  # a missed stamp only risks a second run, never a failure
-                    logger.exception("heartbeat of %s failed", rows.model.__name__)
+                for each in rows:
+                    try:
+                        each.update(heartbeat_at=timezone.now())
+                    except Exception:  # a missed stamp only risks a second run, not a failure
+                        logger.exception("heartbeat of %s failed", each.model.__name__)
         finally:
             connection.close()  # this thread's own
 

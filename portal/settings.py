@@ -279,6 +279,30 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
     # A database that does not answer fails a request (and /readyz) instead of holding it.
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
+# An optional read replica of the same PostgreSQL database: list pages and exports read from it,
+# everything else uses the primary (portal.db says which query goes where). Unset: no router,
+# no middleware, nothing changes.
+DATABASE_REPLICA_URL = env_str("DATABASE_REPLICA_URL", "")
+# After a change, the client reads from the primary this long, so that it sees what it wrote.
+DATABASE_REPLICA_PIN_SECONDS = env_int("DATABASE_REPLICA_PIN_SECONDS", 10, minimum=1)
+if DATABASE_REPLICA_URL:
+    try:
+        _replica = env.db_url_config(DATABASE_REPLICA_URL)
+    except Exception as exc:
+        raise ImproperlyConfigured(f"DATABASE_REPLICA_URL: cannot be parsed ({exc})") from exc
+    if {_replica["ENGINE"], DATABASES["default"]["ENGINE"]} != {"django.db.backends.postgresql"}:
+        raise ImproperlyConfigured(
+            "DATABASE_REPLICA_URL: a postgres:// URL, beside a postgres:// DATABASE_URL"
+        )
+    # The primary's connection settings (ages, health checks, time-outs, pool), unless the
+    # replica's URL says otherwise. Its tests run on the primary's test database (a mirror).
+    for _key in ("CONN_MAX_AGE", "CONN_HEALTH_CHECKS"):
+        _replica[_key] = DATABASES["default"][_key]
+    _replica["OPTIONS"] = {**DATABASES["default"]["OPTIONS"], **_replica.get("OPTIONS", {})}
+    _replica["TEST"] = {"MIRROR": "default"}
+    DATABASES["replica"] = _replica
+    DATABASE_ROUTERS = ["portal.db.ReplicaRouter"]
+    MIDDLEWARE.insert(1, "portal.db.ReplicaPinMiddleware")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 
@@ -454,6 +478,7 @@ CELERY_TASK_TIME_LIMIT = 11 * 60
 CELERY_TASK_ANNOTATIONS = {
     "consumers.tasks.batch_run": {"soft_time_limit": 30 * 60, "time_limit": 31 * 60},
     "handouts.tasks.handout_export_run": {"soft_time_limit": 20 * 60, "time_limit": 21 * 60},
+    "handouts.tasks.handout_part_run": {"soft_time_limit": 20 * 60, "time_limit": 21 * 60},
     "consumers.tasks.call_history_retention_run": {
         "soft_time_limit": 60 * 60,
         "time_limit": 61 * 60,
@@ -497,6 +522,16 @@ H323_SERVICE_HOST = env_hostname("H323_SERVICE_HOST", f"h323.{SERVICE_DOMAIN}")
 PAGE_SIZE = env_int("PAGE_SIZE", 25, minimum=5)
 # A new company starts in trial mode: Evaluation Mode open for this many days (0: closed).
 NEW_COMPANY_EVALUATION_DAYS = env_int("NEW_COMPANY_EVALUATION_DAYS", 30)
+# A PDF handout of more rows than this is rendered in parts of about this many rows, by as many
+# worker processes as are free at once (a Celery task per part), then merged: the 25,000-consumer
+# handout in about half the time with two workers (README, Benchmarks). A room (with its phone
+# line) or a QR code counts as three rows (handouts.parts.ROW_WEIGHTS). Smaller parts balance the
+# workers better; each costs a fresh WeasyPrint document and a half-empty last page.
+HANDOUT_PART_ROWS = env_int("HANDOUT_PART_ROWS", 4500, minimum=10)
+# The font of the running page numbers a merged handout is stamped with (the handout's own).
+HANDOUT_FOOTER_FONT = env_str(
+    "HANDOUT_FOOTER_FONT", "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
+)
 
 # Endpoints: the join link a QR code encodes ({address} is replaced), the token the call
 # platform sends with call records (empty: ingest disabled), provisioning rate limit.

@@ -17,6 +17,7 @@ from django_otp import login as otp_login
 
 from . import activity, display, selectors, services, twofactor
 from .access import get_company, get_member, partner_view
+from .db import replica_view
 from .forms import (
     CodeForm,
     CompanyDeleteForm,
@@ -49,6 +50,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 @partner_view()
+@replica_view
 def company_list(request: HttpRequest) -> HttpResponse:
     query = query_param(request, "q")
     state = request.GET.get("state", "")
@@ -144,6 +146,7 @@ def company_delete(request: HttpRequest, company_id: str) -> HttpResponse:
 
 
 @partner_view()
+@replica_view
 def company_activity(request: HttpRequest, company_id: str) -> HttpResponse:
     """The Activity tab: the company's audit log in sentences, filtered by action, days, a
     search and one object (a detail page's "see all")."""
@@ -188,6 +191,7 @@ def company_activity(request: HttpRequest, company_id: str) -> HttpResponse:
 
 
 @partner_view(manager=True)
+@replica_view
 def member_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,

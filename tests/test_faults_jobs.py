@@ -6,6 +6,7 @@ them, with the clock moved past the stale limit."""
 from __future__ import annotations
 
 import logging
+import re
 import signal
 from contextlib import contextmanager
 from datetime import timedelta
@@ -20,6 +21,7 @@ from django.db import connection
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
+from pypdf import PdfReader
 
 from consumers import tokens
 from consumers.models import (
@@ -31,7 +33,7 @@ from consumers.models import (
 )
 from consumers.services import batch as batches
 from handouts import services as handouts
-from handouts.models import EXPORT_STALE_AFTER, HandoutExport
+from handouts.models import EXPORT_STALE_AFTER, HandoutExport, HandoutPart
 from portal import jobs
 from portal import settings as portal_settings
 from portal.celery import app
@@ -116,6 +118,18 @@ def waiting_on_a_lock() -> list[int]:
         return [pid for (pid,) in cursor.fetchall()]
 
 
+def kill_9_waiting(worker) -> None:  # type: ignore[no-untyped-def]
+    """`kill -9` of a worker whose statement waits on a lock. Its session would end once the
+    statement got the lock (PostgreSQL notices a closed client on its next read): end it now,
+    as the server would."""
+    worker.send_signal(signal.SIGKILL)
+    worker.wait(timeout=10)
+    with connection.cursor() as cursor:
+        for pid in waiting_on_a_lock():
+            cursor.execute("SELECT pg_terminate_backend(%s)", [pid])
+    wait_for(lambda: not waiting_on_a_lock(), message="the dead worker's session ended")
+
+
 def test_kill_9_of_the_worker_mid_batch_then_recovery_finishes_it_once(
     personas, celery_worker_process
 ):
@@ -131,14 +145,7 @@ def test_kill_9_of_the_worker_mid_batch_then_recovery_finishes_it_once(
             ),
             message="the first chunk done, the second waiting",
         )
-        worker.send_signal(signal.SIGKILL)
-        worker.wait(timeout=10)
-        # The dead worker's session would end once its statement got the lock (PostgreSQL
-        # notices a closed client on its next read): end it now, as the server would.
-        with connection.cursor() as cursor:
-            for pid in waiting_on_a_lock():
-                cursor.execute("SELECT pg_terminate_backend(%s)", [pid])
-        wait_for(lambda: not waiting_on_a_lock(), message="the dead worker's session ended")
+        kill_9_waiting(worker)
     batch.refresh_from_db()
     assert (batch.status, batch.processed) == ("running", batches.CHUNK_SIZE)
 
@@ -339,6 +346,57 @@ def test_an_export_whose_worker_died_is_generated_again(
         handouts.handout_exports_recover()
     export.refresh_from_db()
     assert (export.status, export.error) == ("failed", handouts.GAVE_UP_ERROR)
+
+
+def test_kill_9_of_a_worker_mid_part_then_recovery_finishes_the_handout_once(
+    personas, celery_worker_process, settings, tmp_path
+):
+    """A handout in three parts: the worker is killed while it holds the first (taken, not
+    rendered); a new worker renders the others; once the export's heartbeat is stale the
+    recovery job queues the export, whose run queues the dead part again; the merged file
+    lists every room once."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    worker_env = {"MEDIA_ROOT": str(settings.MEDIA_ROOT), "HANDOUT_PART_ROWS": "60"}
+    settings.HANDOUT_PART_ROWS = 60  # a room counts as three rows: three parts of 20 rooms
+    rooms = make_rooms(personas, 60)
+    export = HandoutExport.objects.create(  # its run below, in this process
+        company=personas.company, fmt="pdf", options={"sections": ["team_vmrs"]}
+    )
+    handouts.handout_export_run(export_id=export.pk)  # plans three parts, queues a task each
+    parts = list(HandoutPart.objects.filter(export=export))
+    assert len(parts) == 3
+    with row_locked("handouts_handoutexport", export.pk):
+        worker = celery_worker_process.start(**worker_env)
+        wait_for(
+            lambda: (
+                HandoutPart.objects.get(pk=parts[0].pk).status == "running" and waiting_on_a_lock()
+            ),
+            message="the first part taken, its worker waiting on the export's row",
+        )
+        kill_9_waiting(worker)
+
+    celery_worker_process.start(**worker_env)
+    wait_for(
+        lambda: HandoutExport.objects.get(pk=export.pk).parts_done == 2,
+        message="the other two parts rendered by the new worker",
+    )
+    export.refresh_from_db()
+    assert export.status == "running", "the dead part holds it"
+    assert handouts.handout_exports_recover() == 0, "fresh: the parts stamped it"
+    # Minutes later, for this process and the worker alike (the worker keeps the real clock):
+    # no heartbeat since, from the export or its dead part.
+    later = timezone.now() - EXPORT_STALE_AFTER - timedelta(minutes=1)
+    HandoutExport.objects.filter(pk=export.pk).update(heartbeat_at=later)
+    HandoutPart.objects.filter(export=export, status="running").update(heartbeat_at=later)
+    assert handouts.handout_exports_recover() == 1
+    wait_for(lambda: HandoutExport.objects.get(pk=export.pk).status == "done", timeout=60)
+    export.refresh_from_db()
+    with export.file.open("rb") as f:
+        text = PdfReader(f).pages
+        listed = re.findall(r"room-\d{4}@", "".join(page.extract_text() for page in text))
+    assert listed == [f"{r.alias}@" for r in sorted(rooms, key=lambda r: (r.display_name, r.alias))]
+    assert not HandoutPart.objects.exists()
+    assert not list((settings.MEDIA_ROOT / "handouts" / "parts").glob("*")), "no part left"
 
 
 @pytest.mark.django_db(transaction=True)

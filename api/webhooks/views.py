@@ -9,6 +9,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from portal.access import partner_view
+from portal.db import replica_view
 from portal.web import act, confirm, paginate, submit
 
 from . import selectors, services
@@ -24,6 +25,7 @@ def _endpoint(request: HttpRequest, webhook_id: str):  # type: ignore[no-untyped
 
 @partner_view(manager=True)
 @require_http_methods(["GET"])
+@replica_view
 def webhook_list(request: HttpRequest) -> HttpResponse:
     endpoints = selectors.webhook_endpoints(partner=request.partner)  # type: ignore[attr-defined]
     return render(request, "api/webhook_list.html", {"endpoints": endpoints})

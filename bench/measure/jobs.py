@@ -135,21 +135,31 @@ def time_batch_runs(
 ) -> tuple[dict[str, float], dict[str, float]]:
     """The confirmed run's times beside the floor's. The run's own time is taken inside run()
     (the preview it needs is not part of it)."""
-    from consumers.services import batch as batches
-
     run_samples: list[float] = []
-
-    def run() -> None:
-        with rolled_back():
-            job = preview()
-            type(job).objects.filter(pk=job.pk).update(status="queued")
-            start = time.perf_counter()
-            done = batches.batch_run(batch_id=job.pk)
-            run_samples.append(time.perf_counter() - start)
-            assert done.succeeded == len(victims), done.succeeded
-
+    run = confirmed_batch_run(preview, victims, run_samples)
     deletes = timed_together(
         {"run": run, "floor": run_in_rollback(lambda: delete_floor([pk for pk, _p in victims]))},
         SLOW_RUNS,
     )
     return stats(run_samples), deletes["floor"]
+
+
+def confirmed_batch_run(
+    preview: Callable[[], object], victims: list[tuple[int, object]], samples: list[float]
+) -> Callable[[], int]:
+    """The batch the preview plans, confirmed and run, rolled back: each call appends the run's
+    own time to `samples` (the preview it needs is not part of it) and returns the consumers
+    it deleted."""
+    from consumers.services import batch as batches
+
+    def run() -> int:
+        with rolled_back():
+            job = preview()
+            type(job).objects.filter(pk=job.pk).update(status="queued")
+            start = time.perf_counter()
+            done = batches.batch_run(batch_id=job.pk)
+            samples.append(time.perf_counter() - start)
+            assert done.succeeded == len(victims), done.succeeded
+        return done.succeeded
+
+    return run

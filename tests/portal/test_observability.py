@@ -448,6 +448,7 @@ def test_gunicorn_writes_json_access_lines_without_tokens_or_query_strings(db, t
     assert line["method"] == "GET"
     assert line["duration_ms"] >= 0
     text = log.read_text()
+    assert "warm-up: URLconf and" in text, "loaded before the workers were forked"
     assert TOKEN not in text
     assert "ann@x.example" not in text
     for text_line in text.splitlines():
