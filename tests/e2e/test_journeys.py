@@ -212,6 +212,42 @@ def test_a_large_company_gets_its_handout_from_the_background(
     assert page.evaluate("window.__stayedOnThePage") is True, "the status updated in place"
 
 
+def test_a_handout_in_parts_shows_its_progress_then_downloads_as_one(
+    page: Page, portal, personas, monkeypatch, settings, tmp_path
+):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.HANDOUT_PART_ROWS = 10  # 8 rooms at three rows each: three parts
+    monkeypatch.setattr(handout_services, "SYNC_LIMIT", 0)
+    # Busy workers: each task waits in the queue until the test runs it.
+    monkeypatch.setattr(handout_services, "enqueue_on_commit", lambda *args: None)
+    add_licence(personas.company, LicenceKind.ROOM, 8)
+    for i in range(8):
+        consumer_services.team_vmr_create(
+            actor=personas.regular, company=personas.company, alias=f"room-{i}", display_name="R"
+        )
+    sign_in(page, portal, "readonly@a.example")
+    page.goto(company_url(portal, personas.company, "handout/"))
+    page.get_by_role("button", name="Generate").click()
+    export = HandoutExport.objects.get()
+    handout_services.handout_export_run(export_id=export.pk)  # planned: three parts queued
+    first = export.parts.get(index=0)
+    handout_services.handout_part_run(part_id=first.pk)
+    status = page.locator("#export-status")
+    expect(status).to_contain_text("1 of 3 sections rendered")
+    expect(status.locator("progress")).to_have_attribute("value", "1")
+    for part in export.parts.exclude(pk=first.pk):
+        handout_services.handout_part_run(part_id=part.pk)
+    handout_services.handout_export_run(export_id=export.pk)  # the merge
+    with page.expect_download() as download_info:
+        page.get_by_role("link", name="Download PDF").click()
+    path = tmp_path / "handout.pdf"
+    download_info.value.save_as(path)
+    text = pdf_text(path.read_bytes())
+    pages = text.split("\f")
+    assert all(f"Page {n} of {len(pages)}" in p for n, p in enumerate(pages, start=1))
+    assert [f"room-{i}@" in text for i in range(8)] == [True] * 8
+
+
 def test_download_the_handout_pdf(page: Page, portal, personas, tmp_path):
     add_licence(personas.company, LicenceKind.ROOM, 2)
     consumer_services.endpoint_create(
