@@ -503,3 +503,4 @@ def test_the_scale_example_is_a_valid_override_with_a_proxy_in_front_of_two_webs
     assert "deploy/nginx.conf:/etc/nginx/conf.d/default.conf:ro" in services["proxy"]
     nginx = (ROOT / "deploy" / "nginx.conf").read_text()
     assert "http://web:8000" in nginx and "X-Forwarded-For" in nginx
+    assert "proxy_http_version 1.1;" in nginx, "a CSV cut short must not look complete"
