@@ -87,8 +87,8 @@ def merge_pdfs(pdfs: Sequence[bytes]) -> bytes:
 
     writer = PdfWriter()
     bookmarks: list[tuple[str, int]] = []
-    for pdf in pdfs:
-        reader = PdfReader(io.BytesIO(pdf))
+    readers = [PdfReader(io.BytesIO(pdf)) for pdf in pdfs]
+    for reader in readers:
         bookmarks += [(title, len(writer.pages) + page) for title, page in _bookmarks(reader)]
         writer.append(reader, import_outline=False)
     _add_outline(writer, bookmarks)
@@ -102,7 +102,7 @@ def merge_pdfs(pdfs: Sequence[bytes]) -> bytes:
         del writer.pages[extra]
     for page in writer.pages:
         page.compress_content_streams()  # merging leaves each page's drawing uncompressed
-    first = PdfReader(io.BytesIO(pdfs[0])).metadata
+    first = readers[0].metadata  # the title and the producer, as the whole render has them
     if first:
         writer.add_metadata({key: str(value) for key, value in first.items()})
     out = io.BytesIO()

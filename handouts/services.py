@@ -22,7 +22,6 @@ from typing import Any
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -439,9 +438,7 @@ def _parts_requeue(export: HandoutExport) -> HandoutExport:
             return _export_finish(export, error="Parts of the handout are missing; try again.")
         # Queued ones (waiting behind other work, or their message lost), and running ones
         # whose run died; a part rendering now keeps its run.
-        left = parts.filter(
-            Q(status=ExportStatus.QUEUED) | Q(pk__in=parts.stalled(timezone.now()).values("pk"))
-        ).select_for_update()
+        left = parts.takeable(timezone.now()).select_for_update()
         ids = list(left.values_list("pk", flat=True))
         HandoutPart.objects.filter(pk__in=ids).update(
             status=ExportStatus.QUEUED, heartbeat_at=timezone.now()

@@ -80,14 +80,22 @@ class LongJobQuerySet(models.QuerySet):
     def stalled(self, now: datetime) -> LongJobQuerySet:
         return self.filter(status__in=(QUEUED, RUNNING), heartbeat_at__lt=now - self.STALE_AFTER)
 
+    def takeable(self, now: datetime) -> LongJobQuerySet:
+        """The rows a run may take: queued ones, and running ones whose run died (a live run
+        keeps its row)."""
+        return self.filter(
+            Q(status=QUEUED) | Q(status=RUNNING, heartbeat_at__lt=now - self.STALE_AFTER)
+        )
+
     def take(self, pk: int, **stamp: Any) -> bool:
         """Take the row `pk` for this run: a queued one, or a running one whose run died. It
         becomes running, with a fresh heartbeat, one more attempt and `stamp`. False when it is
         finished or gone, or a live run has it (a redelivered or duplicate message)."""
         now = timezone.now()
-        takeable = Q(status=QUEUED) | Q(status=RUNNING, heartbeat_at__lt=now - self.STALE_AFTER)
-        taken = self.filter(takeable, pk=pk).update(
-            status=RUNNING, heartbeat_at=now, attempts=F("attempts") + 1, **stamp
+        taken = (
+            self.takeable(now)
+            .filter(pk=pk)
+            .update(status=RUNNING, heartbeat_at=now, attempts=F("attempts") + 1, **stamp)
         )
         return bool(taken)
 
