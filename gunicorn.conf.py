@@ -50,10 +50,12 @@ errorlog = "-"
 
 def when_ready(server: Any) -> None:
     """Before the workers are forked: load what each would load on its first request
-    (portal.warmup), so that none makes its first clients wait."""
-    from portal.warmup import warm_up
+    (portal.warmup), so that none makes its first clients wait, and freeze it out of their
+    garbage collector's full passes."""
+    from portal.warmup import freeze_for_fork, warm_up
 
     warm_up()
+    freeze_for_fork()
 
 
 def post_fork(server: Any, worker: Any) -> None:

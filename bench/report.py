@@ -270,7 +270,10 @@ def footer(r: dict[str, object]) -> list[str]:
             + "."
         )
     if "load_server" in r:
-        lines.append(f"\nLoad: {r['load_server']} (gunicorn.conf.py), on loopback.")
+        lines.append(
+            f"\nLoad: {r['load_server']} (gunicorn.conf.py), on loopback; timed once every"
+            " worker answered, after 5 s of the same load not counted."
+        )
     seed = f"Seed: {r['seed_seconds']:.0f} s. " if "seed_seconds" in r else ""
     lines.append(
         f"\n{seed}Machine: {r['machine']['cpu']}, "
