@@ -14,6 +14,6 @@ class ApiConfig(AppConfig):
         # Events of the apps below become webhook deliveries (portal.events).
         from portal.events import events_handler_register
 
-        from .webhooks.delivery import events_record
+        from .webhooks.delivery import events_record, partners_subscribed
 
-        events_handler_register(events_record)
+        events_handler_register(events_record, listening=partners_subscribed)

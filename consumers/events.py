@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from portal.events import Event, event_emit, events_emit
+from portal.events import Event, event_emit, events_emit, partners_listening
 from portal.models import Company
 
 from .models import Consumer, ConsumerKind
@@ -59,8 +59,15 @@ def consumer_event(event_type: str, consumer: Consumer, **extra: Any) -> None:
 
 
 def consumers_gone_events(ids: Iterable[int], event_types: Sequence[str]) -> list[Event]:
-    """The events of consumers about to be deleted (read in one query, before they go)."""
-    rows = Consumer.objects.filter(pk__any_of=list(ids)).values_list(*GONE_FIELDS)
+    """The events of consumers about to be deleted (read in one query, before they go), for
+    the partners someone listens to (none read when no one does)."""
+    partners = partners_listening(event_types)
+    if partners is not None and not partners:
+        return []
+    gone = Consumer.objects.filter(pk__any_of=list(ids))
+    if partners is not None:
+        gone = gone.filter(company__partner_id__in=partners)
+    rows = gone.values_list(*GONE_FIELDS)
     events = []
     for public_id, kind, alias, domain, company_id, company_public_id, partner_id in rows:
         data = consumer_data(

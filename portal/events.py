@@ -41,13 +41,33 @@ class Event:
 
 
 Handler = Callable[[Sequence[Event]], None]
+# The partners a handler wants events of these types for.
+Listening = Callable[[Sequence[str]], set[int]]
 _handlers: list[Handler] = []
+_listening: dict[Handler, Listening] = {}
 
 
-def events_handler_register(handler: Handler) -> None:
-    """Called from an AppConfig.ready of a higher app; registering twice is harmless."""
+def events_handler_register(handler: Handler, *, listening: Listening | None = None) -> None:
+    """Called from an AppConfig.ready of a higher app; registering twice is harmless.
+    `listening`, if given, tells which partners the handler wants events of some types for
+    (partners_listening): without it, it may want any partner's."""
     if handler not in _handlers:
         _handlers.append(handler)
+    if listening is not None:
+        _listening[handler] = listening
+
+
+def partners_listening(event_types: Sequence[str]) -> set[int] | None:
+    """The partners whose events of these types some handler wants; None when it may be any
+    partner's. A change of many rows (a batch delete, the purge) reads what its events say only
+    for these partners, and nothing at all when the set is empty."""
+    partners: set[int] = set()
+    for handler in _handlers:
+        listening = _listening.get(handler)
+        if listening is None:
+            return None
+        partners |= listening(event_types)
+    return partners
 
 
 def event_emit(event_type: str, *, partner: Any, company: Any = None, data: dict[str, Any]) -> None:

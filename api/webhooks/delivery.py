@@ -71,6 +71,23 @@ def _body(event: Event, now: datetime) -> dict[str, object]:
     return {"type": event.type, "timestamp": stamp, "data": event.data}
 
 
+def _subscribed(endpoint_events: Sequence[str], event_type: str) -> bool:
+    """An (enabled) endpoint gets an event when its subscriptions name the event's type."""
+    return event_type in endpoint_events
+
+
+def partners_subscribed(event_types: Sequence[str]) -> set[int]:
+    """The partners with an enabled endpoint subscribed to one of these types (the event port's
+    `listening`): one query over the endpoints."""
+    return {
+        partner_id
+        for partner_id, subscriptions in WebhookEndpoint.objects.filter(enabled=True).values_list(
+            "partner_id", "events"
+        )
+        if any(_subscribed(subscriptions, event_type) for event_type in event_types)
+    }
+
+
 def events_record(events: Sequence[Event]) -> None:
     """The event port's handler: a delivery for every enabled endpoint of the event's partner
     subscribed to its type; one query for the endpoints, one INSERT for the deliveries."""
@@ -85,7 +102,9 @@ def events_record(events: Sequence[Event]) -> None:
     now = timezone.now()
     rows = []
     for event in events:
-        subscribed = [e for e in endpoints.get(event.partner_id, ()) if event.type in e.events]
+        subscribed = [
+            e for e in endpoints.get(event.partner_id, ()) if _subscribed(e.events, event.type)
+        ]
         if not subscribed:
             continue
         body, event_id = _body(event, now), new_event_id()

@@ -9,6 +9,8 @@ from datetime import timedelta
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from standardwebhooks import Webhook
 
@@ -21,6 +23,7 @@ from api.services import (
 )
 from api.webhooks import delivery as deliveries
 from consumers import services as consumer_services
+from consumers.events import consumers_gone_events
 from consumers.models import ConsumerStatus, Invitation
 from consumers.services import batch as batches
 from consumers.services import invitations
@@ -150,6 +153,36 @@ def test_consumer_deleted(personas, make, hook):
         "domain": room.domain,
         "address": room.address,
     }
+
+
+def test_deleting_many_reads_their_events_only_for_partners_whose_endpoints_listen(personas, make):
+    """A set-based delete (batch, purge) reads what its events say only for the partners with
+    an enabled endpoint subscribed to them: with none, it reads nothing; another partner's
+    endpoint, or one of the partner's own subscribed to something else, gets it nothing."""
+    own, _ = webhook_endpoint_create(
+        actor=personas.manager, url=PUBLIC_URL, events=["company.created"]
+    )
+    rooms = [make.team_vmr(f"gone-room-{i}") for i in range(3)]
+
+    def delete(room) -> list[str]:
+        with CaptureQueriesContext(connection) as queries:
+            consumer_services.consumers_delete(
+                actor=personas.manager, company=personas.company, consumer_ids=[room.pk]
+            )
+        return [q["sql"] for q in queries if '"portal_company"."public_id"' in q["sql"]]
+
+    assert delete(rooms[0]) == [], "no one listens: the events are not read"
+    webhook_endpoint_create(
+        actor=personas.other_manager, url=PUBLIC_URL, events=["consumer.deleted"]
+    )
+    assert consumers_gone_events([rooms[1].pk], ["consumer.deleted"]) == []
+    delete(rooms[1])
+    assert not WebhookDelivery.objects.exists()
+    webhook_endpoint_update(actor=personas.manager, endpoint=own, events=["consumer.deleted"])
+    delete(rooms[2])
+    (body,) = sent(own, "consumer.deleted")
+    assert body["data"]["id"] == str(rooms[2].public_id)
+    assert WebhookDelivery.objects.count() == 1, "the other partner's endpoint gets nothing"
 
 
 def test_consumer_activated(personas, make, hook):

@@ -20,6 +20,7 @@ from consumers import tasks as consumer_tasks
 from consumers.models import Invitation
 from consumers.services import invitations
 from licensing import expiry
+from licensing import tasks as licensing_tasks
 from licensing.models import LicenceKind
 from portal import emails, outbox
 from portal import tasks as portal_tasks
@@ -309,7 +310,7 @@ def test_a_job_releases_its_lock_when_it_fails(db, monkeypatch, hold_lock):
 
     monkeypatch.setattr(expiry, "licences_expiry_run", boom)
     with pytest.raises(RuntimeError):
-        app.tasks["licensing.tasks.licences_expiry_run"].apply().get()
+        licensing_tasks.licences_expiry_run.apply().get()
     hold_lock("job:licences-expiry")  # another session takes it at once
 
 
