@@ -362,6 +362,14 @@ class OutboxMessage(models.Model):
             models.Index(fields=["sent_at"], name="outbox_sent_idx", condition=Q(status="sent")),
             # Not partial: `about = ANY(...)` (the purge) does not prove `about <> ''`.
             models.Index(fields=["about"], name="outbox_about_idx"),
+            # The email a re-send replaces (outbox_write, `replaces_pending`). Without it,
+            # PostgreSQL read every waiting message for each one (the pending index ANDed with
+            # the `about` one): a reminder run writing thousands took time in their square.
+            models.Index(
+                fields=["about", "name"],
+                name="outbox_pending_about_idx",
+                condition=Q(status="pending"),
+            ),
         ]
 
     def __str__(self) -> str:

@@ -93,23 +93,30 @@ class ReminderRun:
 
 def invitation_reminders_send(*, now: datetime | None = None) -> ReminderRun:
     """Re-send unanswered invitations at 10 and 30 days (one email if both are due), and send
-    those whose first send never went out (invitations from before the outbox)."""
+    those whose first send never went out (invitations from before the outbox).
+
+    The due invitations are listed once (their ids, in one query), then claimed and stamped
+    BATCH_SIZE at a time: each batch costs what its own rows cost. (Claiming "the first 200 still
+    due" again for every batch read every due invitation again each time: a run took time in the
+    square of the invitations it sent.) One that became due meanwhile waits for the next run."""
     now = now or timezone.now()
     run = ReminderRun()
-    while _reminders_batch(now, run):
-        pass
+    due = list(_pending().resend_due(now).order_by("pk").values_list("pk", flat=True))
+    for start in range(0, len(due), BATCH_SIZE):
+        _reminders_batch(now, due[start : start + BATCH_SIZE], run)
     return run
 
 
 @transaction.atomic
-def _reminders_batch(now: datetime, run: ReminderRun) -> bool:
-    """Claim one batch, write its emails and stamp it, in one transaction; False when nothing
-    is left (or the rest is another run's)."""
+def _reminders_batch(now: datetime, ids: list[int], run: ReminderRun) -> None:
+    """Claim these invitations (those still due, and not another run's), write their emails and
+    stamp them, in one transaction."""
     batch = list(
         _pending()
         .resend_due(now)
+        .filter(pk__in=ids)
         .select_for_update(skip_locked=True, of=("self",))
-        .order_by("pk")[:BATCH_SIZE]
+        .order_by("pk")
     )
     first_ids, second_ids, initial_ids = [], [], []
     reminded: dict[tuple[int, int], list[Invitation]] = {}  # (company, day) → invitations
@@ -136,7 +143,6 @@ def _reminders_batch(now: datetime, run: ReminderRun) -> bool:
     Invitation.objects.filter(pk__in=initial_ids).update(sent_at=stamp)
     run.sent += len(first_ids)
     run.initial += len(initial_ids)
-    return bool(batch)
 
 
 def _audit_reminders(reminded: dict[tuple[int, int], list[Invitation]]) -> None:

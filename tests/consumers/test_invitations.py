@@ -10,6 +10,7 @@ import pytest
 from django.core import mail
 from django.core.exceptions import ValidationError
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from consumers import tasks
@@ -163,6 +164,44 @@ def test_when_both_reminders_are_due_one_email_goes_and_both_are_stamped(
     assert len(mail.outbox) == 1
     invitation = Invitation.objects.get(consumer=consumer)
     assert invitation.first_reminder_at and invitation.second_reminder_at
+    assert reminders(django_capture_on_commit_callbacks)["sent"] == 0
+
+
+def test_reminders_go_batch_by_batch_each_once_and_none_to_an_invitee_who_accepted_meanwhile(
+    clock, invite, client, monkeypatch, django_capture_on_commit_callbacks
+):
+    """The due invitations are listed once and claimed a batch at a time, each batch by its own
+    ids (so a batch costs what its rows cost, however many went before): one accepted after
+    the list was read, before its batch, gets no reminder."""
+    monkeypatch.setattr(invitations, "BATCH_SIZE", 3)  # the company has 5 seats
+    due = [invite(email=f"due{i}@example.net", alias=f"due.person.{i}") for i in range(4)]
+    clock.move_to(T0 + timedelta(days=5))
+    invite(email="notyet@example.net", alias="not.yet")
+    links = {m.to[0]: link_of(m) for m in mail.outbox}
+    mail.outbox.clear()
+    clock.move_to(T0 + timedelta(days=10))
+    claim = invitations._reminders_batch
+    batches: list[list[int]] = []
+
+    def claim_then_accept_the_last(now, ids, run):
+        batches.append(list(ids))
+        claim(now, ids, run)
+        if len(batches) == 1:  # the last invitee accepts while the first batch is sent
+            client.post(links["due3@example.net"])
+
+    monkeypatch.setattr(invitations, "_reminders_batch", claim_then_accept_the_last)
+    with CaptureQueriesContext(connection) as queries:
+        run = reminders(django_capture_on_commit_callbacks)
+    listed = [pk for batch in batches for pk in batch]
+    assert listed == sorted(
+        Invitation.objects.filter(consumer__in=due).values_list("pk", flat=True)
+    )
+    assert [len(batch) for batch in batches] == [3, 1]
+    claims = [q["sql"] for q in queries if "FOR UPDATE" in q["sql"]]
+    assert len(claims) == 2 and all("IN (" in sql or "ANY(" in sql for sql in claims)
+    assert run["sent"] == 3
+    assert sorted(m.to[0] for m in mail.outbox) == [f"due{i}@example.net" for i in range(3)]
+    assert Invitation.objects.get(consumer=due[3]).first_reminder_at is None
     assert reminders(django_capture_on_commit_callbacks)["sent"] == 0
 
 
