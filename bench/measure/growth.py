@@ -33,6 +33,9 @@ GROWTH_PAGE_RUNS = RUNS * 6
 # flat page grows. A fixed piece of work that reads none of the data is timed in turns with the
 # pages and with the jobs: the exponents are read net of its drift (bench/report.py).
 REFERENCE_ROWS = 100_000
+# A job of a second or less varies by 15 % from one run to the next on a shared machine, as much
+# as it may grow from 1x to 4x: it is timed more often than the jobs of many seconds.
+QUICK_JOB_RUNS = RUNS * 2
 
 
 def measure_retention_steady(seeded: dict[str, object], results: dict[str, object]) -> None:
@@ -135,11 +138,12 @@ class Job:
     run: Callable[[], object]
     rows: Callable[[], int]
     own_times: list[float] | None = None
+    runs: int = SLOW_RUNS
 
 
-def counted(fn: Callable[[], object], rows: Callable[[object], int]) -> Job:
+def counted(fn: Callable[[], object], rows: Callable[[object], int], runs: int = SLOW_RUNS) -> Job:
     run = CountedInRollback(fn)
-    return Job(run=run, rows=lambda: rows(run.result))
+    return Job(run=run, rows=lambda: rows(run.result), runs=runs)
 
 
 def growth_jobs(seeded: dict[str, object], tonight: datetime) -> dict[str, Job]:
@@ -156,31 +160,35 @@ def growth_jobs(seeded: dict[str, object], tonight: datetime) -> dict[str, Job]:
         "retention_steady": counted(
             lambda: retention.call_history_retention_run(now=tonight),
             lambda run: run.anonymized + run.deleted,
+            QUICK_JOB_RUNS,
         ),
         "invitation_resend": counted(
             lambda: invitations.invitation_reminders_send(now=tonight),
             lambda run: run.sent + run.initial,
         ),
-        "invitation_purge": counted(lambda: invitations.invitations_purge(now=tonight), int),
+        "invitation_purge": counted(
+            lambda: invitations.invitations_purge(now=tonight), int, QUICK_JOB_RUNS
+        ),
         "batch_delete": Job(
             run=confirmed_batch_run(preview, victims, batch_times),
             rows=lambda: len(victims),
             own_times=batch_times,
+            runs=QUICK_JOB_RUNS,
         ),
     }
 
 
 def time_jobs(jobs: dict[str, Job]) -> dict[str, dict[str, object]]:
-    """Each job SLOW_RUNS times in a row, in turns with the reference (ten times over, to weigh
-    beside jobs of a second). Not in turns with the other jobs: a run between theirs would find
-    PostgreSQL's buffers full of their pages (at 4x, no longer its own too) and be timed on the
-    cache they left, not on its own work."""
+    """Each job its runs (SLOW_RUNS, or QUICK_JOB_RUNS) in a row, in turns with the reference
+    (ten times over, to weigh beside jobs of a second). Not in turns with the other jobs: a run
+    between theirs would find PostgreSQL's buffers full of their pages (at 4x, no longer its own
+    too) and be timed on the cache they left, not on its own work."""
     out: dict[str, dict[str, object]] = {}
     for name, job in jobs.items():
         if job.own_times is not None:
             job.own_times.clear()
         timings = timed_together(
-            {name: job.run, "reference": lambda: [reference() for _ in range(10)]}, SLOW_RUNS
+            {name: job.run, "reference": lambda: [reference() for _ in range(10)]}, job.runs
         )
         out[name] = {
             "time": stats(job.own_times) if job.own_times is not None else timings[name],
