@@ -32,7 +32,8 @@ def retention_floor(now: datetime) -> None:
 
 def delete_floor(ids: list[int]) -> None:
     """The same delete in SQL: the consumers with their rows, and their audit events (and the
-    endpoints twinned with a deleted user let go of it, as the portal must)."""
+    endpoints twinned with a deleted user let go of it, and a user's emails leave the outbox
+    with the invitee's other personal data, as the portal must)."""
     from django.db import connection
 
     with connection.cursor() as cursor:
@@ -59,6 +60,10 @@ def delete_floor(ids: list[int]) -> None:
         ):
             cursor.execute(f"DELETE FROM {table} WHERE consumer_id = ANY(%s)", [ids])
         cursor.execute("DELETE FROM consumers_consumer WHERE id = ANY(%s)", [ids])
+        cursor.execute(
+            "DELETE FROM portal_outboxmessage WHERE about = ANY(%s)",
+            [[f"consumer:{pk}" for pk in ids]],
+        )
 
 
 def preview_floor(company_id: int, public_ids: list[object]) -> None:

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any
@@ -45,6 +45,15 @@ def task_by_name(name: str) -> Any:
         # process loads them on first use.
         app.loader.import_default_modules()
     return app.tasks[name]
+
+
+def work_list_batches(ids: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
+    """A job's work list, read once (the ids of the rows due), in batches of `size`: each batch
+    is claimed by its ids (due re-checked under the lock), so it costs what its rows cost. A job
+    that claimed "the first `size` still due" instead read every due row again for each batch,
+    and took time in their square."""
+    for start in range(0, len(ids), size):
+        yield ids[start : start + size]
 
 
 def enqueue_on_commit(name: str, *args: Any) -> None:

@@ -27,6 +27,7 @@ from django.utils import timezone
 from portal import emails
 from portal.access import Actor, ensure_can_write
 from portal.audit import audit_record
+from portal.jobs import work_list_batches
 
 from .. import tokens
 from ..events import consumer_event
@@ -95,15 +96,13 @@ def invitation_reminders_send(*, now: datetime | None = None) -> ReminderRun:
     """Re-send unanswered invitations at 10 and 30 days (one email if both are due), and send
     those whose first send never went out (invitations from before the outbox).
 
-    The due invitations are listed once (their ids, in one query), then claimed and stamped
-    BATCH_SIZE at a time: each batch costs what its own rows cost. (Claiming "the first 200 still
-    due" again for every batch read every due invitation again each time: a run took time in the
-    square of the invitations it sent.) One that became due meanwhile waits for the next run."""
+    The due invitations are listed once, then claimed and stamped BATCH_SIZE at a time
+    (portal.jobs.work_list_batches); one that became due meanwhile waits for the next run."""
     now = now or timezone.now()
     run = ReminderRun()
     due = list(_pending().resend_due(now).order_by("pk").values_list("pk", flat=True))
-    for start in range(0, len(due), BATCH_SIZE):
-        _reminders_batch(now, due[start : start + BATCH_SIZE], run)
+    for ids in work_list_batches(due, BATCH_SIZE):
+        _reminders_batch(now, list(ids), run)
     return run
 
 
@@ -158,24 +157,28 @@ def invitations_purge(*, now: datetime | None = None) -> int:
     """Delete invitations unanswered 60 days after they were sent, with the user consumer and
     every piece of the invitee's personal data; the seat is freed. Bounded batches."""
     now = now or timezone.now()
-    # From the invitations' side: the pending-invitation index finds the expired ones.
-    expired = Invitation.objects.purge_due(now).values("consumer_id")
+    # From the invitations' side: the pending-invitation index finds the expired ones. Listed
+    # once, then claimed by id a batch at a time (portal.jobs.work_list_batches), still expired
+    # under the lock (an invitee who accepted meanwhile keeps the account).
+    expired = Invitation.objects.purge_due(now)
+    due = list(expired.order_by("consumer_id").values_list("consumer_id", flat=True))
     purged = 0
-    while True:
+    for batch in work_list_batches(due, PURGE_BATCH_SIZE):
         with transaction.atomic():
             ids = list(
-                Consumer.objects.filter(kind=ConsumerKind.USER, pk__in=expired)
+                Consumer.objects.filter(
+                    kind=ConsumerKind.USER,
+                    pk__in=expired.filter(consumer_id__in=batch).values("consumer_id"),
+                )
                 .select_for_update(skip_locked=True, of=("self",))
                 .order_by("pk")
-                .values_list("pk", flat=True)[:PURGE_BATCH_SIZE]
+                .values_list("pk", flat=True)
             )
             delete_consumer_rows(
                 dict.fromkeys(ids, ConsumerKind.USER), actor_id=None, action="invitation_purged"
             )
             purged += len(ids)
-        # A short batch means nothing is left that another run is not already purging.
-        if len(ids) < PURGE_BATCH_SIZE:
-            return purged
+    return purged
 
 
 def invitation_lookup(token: str) -> Invitation | None:

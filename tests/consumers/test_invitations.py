@@ -154,6 +154,27 @@ def test_purge_takes_every_expired_invitation_across_batches(clock, invite, monk
     assert invitations.invitations_purge() == 0
 
 
+def test_the_purge_goes_batch_by_batch_and_spares_an_invitee_who_accepted_meanwhile(
+    clock, invite, monkeypatch
+):
+    """Listed once, purged a batch at a time by id, each still expired under the lock."""
+    monkeypatch.setattr(invitations, "PURGE_BATCH_SIZE", 2)
+    expired = [invite(email=f"gone{i}@example.net", alias=f"gone.person.{i}") for i in range(3)]
+    clock.move_to(T0 + timedelta(days=61))
+    batches = invitations.work_list_batches
+
+    def accept_after_the_first_batch(ids, size):
+        for n, batch in enumerate(batches(ids, size)):
+            if n == 1:  # the last invitee accepts (late) while the first batch is purged
+                Invitation.objects.filter(consumer=expired[2]).update(accepted_at=T0)
+            yield batch
+
+    monkeypatch.setattr(invitations, "work_list_batches", accept_after_the_first_batch)
+    assert invitations.invitations_purge() == 2
+    assert list(Consumer.objects.values_list("pk", flat=True)) == [expired[2].pk]
+    assert invitations.invitations_purge() == 0
+
+
 def test_when_both_reminders_are_due_one_email_goes_and_both_are_stamped(
     clock, invite, django_capture_on_commit_callbacks
 ):
