@@ -366,7 +366,13 @@ class CallRecord(models.Model):
     """An endpoint's call. Older than 3 months: anonymised in place (Shared endpoints) or
     deleted (Personal endpoints) by the nightly retention job."""
 
-    consumer = models.ForeignKey(Consumer, on_delete=models.CASCADE, related_name="call_records")
+    # No index of its own: (consumer, -started_at) below serves the key. Every index of this
+    # table is written for each record the retention job anonymises, night after night.
+    consumer = models.ForeignKey(
+        Consumer, on_delete=models.CASCADE, related_name="call_records", db_index=False
+    )
+    # Looked up by equality only (the ingest's de-duplication): migration 0015 drops the
+    # pattern-matching (`_like`) index PostgreSQL gets besides the unique one.
     call_id = models.CharField(max_length=100, null=True, blank=True, unique=True)
     started_at = models.DateTimeField()
     duration_seconds = models.PositiveIntegerField(default=0)

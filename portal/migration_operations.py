@@ -25,3 +25,31 @@ class AddIndexConcurrentlyOnPostgres(AddIndexConcurrently):
             migrations.AddIndex.database_backwards(
                 self, app_label, schema_editor, from_state, to_state
             )
+
+
+def drop_indexes_concurrently(
+    table: str, indexes: dict[str, str], postgres_only: frozenset[str] = frozenset()
+) -> migrations.RunPython:
+    """Drop indexes the models no longer declare (name → the column list they covered, to build
+    them again on the way back): CONCURRENTLY on PostgreSQL, so that the table keeps taking
+    writes (the migration must be `atomic = False`); plainly on SQLite, where the indexes named
+    in `postgres_only` never existed. Pair it with the models' state change in a
+    SeparateDatabaseAndState."""
+
+    def concurrently(schema_editor) -> str:  # type: ignore[no-untyped-def]
+        return "CONCURRENTLY " if schema_editor.connection.vendor == "postgresql" else ""
+
+    def drop(apps, schema_editor) -> None:  # type: ignore[no-untyped-def]
+        for name in indexes:
+            schema_editor.execute(f'DROP INDEX {concurrently(schema_editor)}IF EXISTS "{name}"')
+
+    def create(apps, schema_editor) -> None:  # type: ignore[no-untyped-def]
+        for name, columns in indexes.items():
+            if name in postgres_only and schema_editor.connection.vendor != "postgresql":
+                continue
+            schema_editor.execute(
+                f'CREATE INDEX {concurrently(schema_editor)}IF NOT EXISTS "{name}" '
+                f'ON "{table}" ({columns})'
+            )
+
+    return migrations.RunPython(drop, create)

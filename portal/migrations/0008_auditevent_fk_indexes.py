@@ -8,28 +8,7 @@ from __future__ import annotations
 import django.db.models.deletion
 from django.db import migrations, models
 
-INDEXES = {
-    "portal_auditevent_company_id_6334d65e": "company_id",
-    "portal_auditevent_partner_id_abbf6e47": "partner_id",
-}
-
-
-def _concurrently(schema_editor) -> str:  # type: ignore[no-untyped-def]
-    return "CONCURRENTLY " if schema_editor.connection.vendor == "postgresql" else ""
-
-
-def drop(apps, schema_editor) -> None:  # type: ignore[no-untyped-def]
-    for name in INDEXES:
-        schema_editor.execute(f'DROP INDEX {_concurrently(schema_editor)}IF EXISTS "{name}"')
-
-
-def create(apps, schema_editor) -> None:  # type: ignore[no-untyped-def]
-    for name, column in INDEXES.items():
-        schema_editor.execute(
-            f'CREATE INDEX {_concurrently(schema_editor)}IF NOT EXISTS "{name}" '
-            f'ON "portal_auditevent" ("{column}")'
-        )
-
+from portal.migration_operations import drop_indexes_concurrently
 
 class Migration(migrations.Migration):
     atomic = False  # DROP INDEX CONCURRENTLY cannot run in a transaction
@@ -40,7 +19,15 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.SeparateDatabaseAndState(
-            database_operations=[migrations.RunPython(drop, create)],
+            database_operations=[
+                drop_indexes_concurrently(
+                    "portal_auditevent",
+                    {
+                        "portal_auditevent_company_id_6334d65e": '"company_id"',
+                        "portal_auditevent_partner_id_abbf6e47": '"partner_id"',
+                    },
+                )
+            ],
             state_operations=[
                 migrations.AlterField(
                     model_name="auditevent",
