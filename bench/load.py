@@ -1,8 +1,8 @@
 """The load test: wrk against gunicorn on loopback, on the company list and the users tab, with
 8 and 32 connections; gunicorn as deployed (gunicorn.conf.py: its worker class and counts).
 
-The server is measured as it runs once it is up: wrk starts when every worker answers (gunicorn
-listens about a second before its workers are forked, after the warm-up, and connections made
+The server is measured as it runs once it is up: wrk starts when it answers /healthz (gunicorn
+listens about a second before it forks its workers, after the warm-up, and connections made
 meanwhile wait in the listen queue: the old bench timed that as the first page's slowest 1 %),
 and after WARM_UP_SECONDS of the same load, not counted (each worker's first requests open its
 database connection and fill its caches)."""
@@ -100,7 +100,8 @@ def wait_for_port(port: int) -> None:
 
 
 def wait_for_workers(port: int) -> None:
-    """Until a worker answers /healthz (the master listens before it forks them)."""
+    """Until /healthz answers: the workers are forked (the master listens before it forks them,
+    all at once, after the warm-up)."""
     for _ in range(300):
         try:
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as r:

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bench.config import LOAD_SECONDS, RESULTS
+from bench.load import WARM_UP_SECONDS
 
 HEADER = [
     "| measurement | portal (median, min–max) | floor (median) | ratio | target | SQL queries |",
@@ -271,8 +272,8 @@ def footer(r: dict[str, object]) -> list[str]:
         )
     if "load_server" in r:
         lines.append(
-            f"\nLoad: {r['load_server']} (gunicorn.conf.py), on loopback; timed once every"
-            " worker answered, after 5 s of the same load not counted."
+            f"\nLoad: {r['load_server']} (gunicorn.conf.py), on loopback; timed once it answered"
+            f" /healthz, after {WARM_UP_SECONDS} s of the same load not counted."
         )
     seed = f"Seed: {r['seed_seconds']:.0f} s. " if "seed_seconds" in r else ""
     lines.append(

@@ -53,7 +53,9 @@ def events_handler_register(handler: Handler, *, listening: Listening | None = N
     (partners_listening): without it, it may want any partner's."""
     if handler not in _handlers:
         _handlers.append(handler)
-    if listening is not None:
+    if listening is None:
+        _listening.pop(handler, None)
+    else:
         _listening[handler] = listening
 
 
@@ -61,6 +63,7 @@ def partners_listening(event_types: Sequence[str]) -> set[int] | None:
     """The partners whose events of these types some handler wants; None when it may be any
     partner's. A change of many rows (a batch delete, the purge) reads what its events say only
     for these partners, and nothing at all when the set is empty."""
+    _check_types(event_types)
     partners: set[int] = set()
     for handler in _handlers:
         listening = _listening.get(handler)
@@ -82,8 +85,12 @@ def events_emit(events: Sequence[Event]) -> None:
     can write what it writes for them in one statement."""
     if not events:
         return
-    unknown = {event.type for event in events} - set(EVENT_TYPES)
-    if unknown:
-        raise ValueError(f"Unknown event types: {sorted(unknown)}")
+    _check_types([event.type for event in events])
     for handler in _handlers:
         handler(events)
+
+
+def _check_types(event_types: Sequence[str]) -> None:
+    unknown = set(event_types) - set(EVENT_TYPES)
+    if unknown:
+        raise ValueError(f"Unknown event types: {sorted(unknown)}")

@@ -25,7 +25,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, QuerySet
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
@@ -71,19 +71,22 @@ def _body(event: Event, now: datetime) -> dict[str, object]:
     return {"type": event.type, "timestamp": stamp, "data": event.data}
 
 
+def _receiving() -> QuerySet[WebhookEndpoint]:
+    """The endpoints that get events: the enabled ones."""
+    return WebhookEndpoint.objects.filter(enabled=True)
+
+
 def _subscribed(endpoint_events: Sequence[str], event_type: str) -> bool:
-    """An (enabled) endpoint gets an event when its subscriptions name the event's type."""
+    """A receiving endpoint gets an event when its subscriptions name the event's type."""
     return event_type in endpoint_events
 
 
 def partners_subscribed(event_types: Sequence[str]) -> set[int]:
-    """The partners with an enabled endpoint subscribed to one of these types (the event port's
-    `listening`): one query over the endpoints."""
+    """The partners with a receiving endpoint subscribed to one of these types (the event
+    port's `listening`): one query over the endpoints."""
     return {
         partner_id
-        for partner_id, subscriptions in WebhookEndpoint.objects.filter(enabled=True).values_list(
-            "partner_id", "events"
-        )
+        for partner_id, subscriptions in _receiving().values_list("partner_id", "events")
         if any(_subscribed(subscriptions, event_type) for event_type in event_types)
     }
 
@@ -93,8 +96,8 @@ def events_record(events: Sequence[Event]) -> None:
     subscribed to its type; one query for the endpoints, one INSERT for the deliveries."""
     partner_ids = {event.partner_id for event in events}
     endpoints: dict[int, list[WebhookEndpoint]] = {}
-    for endpoint in WebhookEndpoint.objects.filter(partner_id__in=partner_ids, enabled=True).only(
-        "pk", "partner_id", "events"
+    for endpoint in (
+        _receiving().filter(partner_id__in=partner_ids).only("pk", "partner_id", "events")
     ):
         endpoints.setdefault(endpoint.partner_id, []).append(endpoint)
     if not endpoints:

@@ -113,7 +113,7 @@ def _reminders_batch(now: datetime, ids: list[int], run: ReminderRun) -> None:
     batch = list(
         _pending()
         .resend_due(now)
-        .filter(pk__in=ids)
+        .filter(pk__any_of=ids)
         .select_for_update(skip_locked=True, of=("self",))
         .order_by("pk")
     )
@@ -158,21 +158,21 @@ def invitations_purge(*, now: datetime | None = None) -> int:
     every piece of the invitee's personal data; the seat is freed. Bounded batches."""
     now = now or timezone.now()
     # From the invitations' side: the pending-invitation index finds the expired ones. Listed
-    # once, then claimed by id a batch at a time (portal.jobs.work_list_batches), still expired
-    # under the lock (an invitee who accepted meanwhile keeps the account).
+    # once, then claimed by id a batch at a time (portal.jobs.work_list_batches): each
+    # invitation with its consumer, both locked in one statement and still expired under the
+    # lock (an invitee who accepted meanwhile keeps the account). Rows another transaction
+    # holds (an acceptance, a manual delete) are skipped, never waited for: whatever order it
+    # locks them in, the purge cannot deadlock with it.
     expired = Invitation.objects.purge_due(now)
     due = list(expired.order_by("consumer_id").values_list("consumer_id", flat=True))
     purged = 0
     for batch in work_list_batches(due, PURGE_BATCH_SIZE):
         with transaction.atomic():
             ids = list(
-                Consumer.objects.filter(
-                    kind=ConsumerKind.USER,
-                    pk__in=expired.filter(consumer_id__in=batch).values("consumer_id"),
-                )
-                .select_for_update(skip_locked=True, of=("self",))
-                .order_by("pk")
-                .values_list("pk", flat=True)
+                expired.filter(consumer_id__any_of=batch, consumer__kind=ConsumerKind.USER)
+                .select_for_update(skip_locked=True, of=("self", "consumer"))
+                .order_by("consumer_id")
+                .values_list("consumer_id", flat=True)
             )
             delete_consumer_rows(
                 dict.fromkeys(ids, ConsumerKind.USER), actor_id=None, action="invitation_purged"

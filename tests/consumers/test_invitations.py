@@ -6,6 +6,7 @@ import re
 from datetime import timedelta
 from functools import partial
 
+import psycopg
 import pytest
 from django.core import mail
 from django.core.exceptions import ValidationError
@@ -356,3 +357,38 @@ def test_the_users_tab_shows_pending_invitations_with_dates(clock, invite, perso
     assert b"Next re-send" in response.content
     sent, resend = b"4 Jan 2027", b"14 Jan 2027"  # T0, and ten days later
     assert sent in response.content and resend in response.content
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_purge_skips_an_invitation_another_transaction_holds_and_never_waits(
+    clock, personas, make
+):
+    """An invitee accepting at the moment of the purge holds their invitation's row: the purge
+    passes it by (no wait, so no deadlock whatever order the acceptance locks in) and purges the
+    rest; the next run takes it if it is still expired."""
+    requires_postgres()
+    add_licence(personas.company, LicenceKind.ENTERPRISE_WIDE, None)
+    held, other = (make.user(f"expired.person.{i}", email=f"x{i}@example.net") for i in range(2))
+    clock.move_to(T0 + timedelta(days=61))
+    settings = connection.settings_dict
+    with psycopg.connect(
+        dbname=settings["NAME"],
+        user=settings["USER"],
+        host=settings["HOST"],
+        port=settings["PORT"] or 5432,
+        password=settings["PASSWORD"] or None,
+    ) as accepting:
+        accepting.execute(
+            "SELECT 1 FROM consumers_invitation WHERE consumer_id = %s FOR UPDATE", [held.pk]
+        )
+        with connection.cursor() as cursor:
+            cursor.execute("SET lock_timeout = '2s'")  # a wait fails the test, not hangs it
+        try:
+            assert invitations.invitations_purge() == 1
+        finally:
+            with connection.cursor() as cursor:
+                cursor.execute("RESET lock_timeout")
+        assert list(Consumer.objects.values_list("pk", flat=True)) == [held.pk]
+        accepting.rollback()
+    assert invitations.invitations_purge() == 1
+    assert not Consumer.objects.filter(pk__in=[held.pk, other.pk]).exists()
