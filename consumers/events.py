@@ -66,7 +66,7 @@ def consumers_gone_events(ids: Iterable[int], event_types: Sequence[str]) -> lis
         return []
     gone = Consumer.objects.filter(pk__any_of=list(ids))
     if partners is not None:
-        gone = gone.filter(company__partner_id__any_of=list(partners))
+        gone = gone.filter(company__partner__id__any_of=list(partners))
     rows = gone.values_list(*GONE_FIELDS)
     events = []
     for public_id, kind, alias, domain, company_id, company_public_id, partner_id in rows:

@@ -168,12 +168,14 @@ def invitations_purge(*, now: datetime | None = None) -> int:
     purged = 0
     for batch in work_list_batches(due, PURGE_BATCH_SIZE):
         with transaction.atomic():
-            ids = list(
-                expired.filter(consumer_id__any_of=batch, consumer__kind=ConsumerKind.USER)
+            claimed = (
+                expired.filter(consumer__id__any_of=list(batch), consumer__kind=ConsumerKind.USER)
+                .select_related("consumer")
                 .select_for_update(skip_locked=True, of=("self", "consumer"))
+                .only("consumer__id")
                 .order_by("consumer_id")
-                .values_list("consumer_id", flat=True)
             )
+            ids = [invitation.consumer_id for invitation in claimed]
             delete_consumer_rows(
                 dict.fromkeys(ids, ConsumerKind.USER), actor_id=None, action="invitation_purged"
             )
