@@ -82,7 +82,6 @@ def gunicorn(port: int) -> Iterator[None]:
         start_new_session=True,
     )
     try:
-        wait_for_port(port)
         wait_for_workers(port)
         yield
     finally:
@@ -90,18 +89,9 @@ def gunicorn(port: int) -> Iterator[None]:
         server.wait(timeout=30)
 
 
-def wait_for_port(port: int) -> None:
-    for _ in range(100):
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                break
-        except OSError:
-            time.sleep(0.1)
-
-
 def wait_for_workers(port: int) -> None:
-    """Until /healthz answers: the workers are forked (the master listens before it forks them,
-    all at once, after the warm-up)."""
+    """Until /healthz answers: the master listens (a refused connection is retried) and its
+    workers are forked (it listens before it forks them, all at once, after the warm-up)."""
     for _ in range(300):
         try:
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as r:

@@ -6,12 +6,16 @@ from django.contrib.postgres.operations import AddIndexConcurrently
 from django.db import migrations
 
 
+def _on_postgres(schema_editor) -> bool:  # type: ignore[no-untyped-def]
+    return schema_editor.connection.vendor == "postgresql"
+
+
 class AddIndexConcurrentlyOnPostgres(AddIndexConcurrently):
     """CREATE INDEX CONCURRENTLY on PostgreSQL, so that a large table keeps taking writes while
     the index builds (the migration must be `atomic = False`); a plain CREATE INDEX on SQLite."""
 
     def database_forwards(self, app_label, schema_editor, from_state, to_state):  # type: ignore[no-untyped-def]
-        if schema_editor.connection.vendor == "postgresql":
+        if _on_postgres(schema_editor):
             super().database_forwards(app_label, schema_editor, from_state, to_state)
         else:
             migrations.AddIndex.database_forwards(
@@ -19,7 +23,7 @@ class AddIndexConcurrentlyOnPostgres(AddIndexConcurrently):
             )
 
     def database_backwards(self, app_label, schema_editor, from_state, to_state):  # type: ignore[no-untyped-def]
-        if schema_editor.connection.vendor == "postgresql":
+        if _on_postgres(schema_editor):
             super().database_backwards(app_label, schema_editor, from_state, to_state)
         else:
             migrations.AddIndex.database_backwards(
@@ -37,7 +41,7 @@ def drop_indexes_concurrently(
     SeparateDatabaseAndState."""
 
     def concurrently(schema_editor) -> str:  # type: ignore[no-untyped-def]
-        return "CONCURRENTLY " if schema_editor.connection.vendor == "postgresql" else ""
+        return "CONCURRENTLY " if _on_postgres(schema_editor) else ""
 
     def drop(apps, schema_editor) -> None:  # type: ignore[no-untyped-def]
         for name in indexes:
@@ -45,7 +49,7 @@ def drop_indexes_concurrently(
 
     def create(apps, schema_editor) -> None:  # type: ignore[no-untyped-def]
         for name, columns in indexes.items():
-            if name in postgres_only and schema_editor.connection.vendor != "postgresql":
+            if name in postgres_only and not _on_postgres(schema_editor):
                 continue
             schema_editor.execute(
                 f'CREATE INDEX {concurrently(schema_editor)}IF NOT EXISTS "{name}" '

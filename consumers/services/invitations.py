@@ -14,6 +14,7 @@ short transaction each, so a second or concurrent run writes nothing more.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -102,12 +103,12 @@ def invitation_reminders_send(*, now: datetime | None = None) -> ReminderRun:
     run = ReminderRun()
     due = list(_pending().resend_due(now).order_by("pk").values_list("pk", flat=True))
     for ids in work_list_batches(due, BATCH_SIZE):
-        _reminders_batch(now, list(ids), run)
+        _reminders_batch(now, ids, run)
     return run
 
 
 @transaction.atomic
-def _reminders_batch(now: datetime, ids: list[int], run: ReminderRun) -> None:
+def _reminders_batch(now: datetime, ids: Sequence[int], run: ReminderRun) -> None:
     """Claim these invitations (those still due, and not another run's), write their emails and
     stamp them, in one transaction."""
     batch = list(
@@ -169,7 +170,7 @@ def invitations_purge(*, now: datetime | None = None) -> int:
     for batch in work_list_batches(due, PURGE_BATCH_SIZE):
         with transaction.atomic():
             claimed = (
-                expired.filter(consumer__id__any_of=list(batch), consumer__kind=ConsumerKind.USER)
+                expired.filter(consumer__id__any_of=batch, consumer__kind=ConsumerKind.USER)
                 .select_related("consumer")
                 .select_for_update(skip_locked=True, of=("self", "consumer"))
                 .only("consumer__id")
