@@ -11,24 +11,42 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from urllib.parse import urlsplit
 
-from bench.config import BENCH_DATABASE_URL, BENCH_REDIS_URL, ROOT
+from bench.config import BENCH_DATABASE_URL, BENCH_REDIS_URL, PLANNER_SETTINGS, ROOT
 
 
 def recreate_database() -> None:
+    name = _database_name()
+    with _maintenance_connection() as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    plan_as_deployed()
+
+
+def plan_as_deployed() -> None:
+    """The bench database's planner costs as docker-compose.yml's PostgreSQL has them (on a
+    reused database too; they apply to the connections opened after)."""
+    name = _database_name()
+    with _maintenance_connection() as conn:
+        for setting, value in PLANNER_SETTINGS.items():
+            conn.execute(f'ALTER DATABASE "{name}" SET {setting} = {value}')
+
+
+def _database_name() -> str:
+    return urlsplit(BENCH_DATABASE_URL).path.lstrip("/")
+
+
+def _maintenance_connection():  # type: ignore[no-untyped-def]
     import psycopg
 
     parts = urlsplit(BENCH_DATABASE_URL)
-    name = parts.path.lstrip("/")
-    with psycopg.connect(
+    return psycopg.connect(
         host=parts.hostname,
         port=parts.port or 5432,
         user=parts.username or "postgres",
         password=parts.password,
         dbname="postgres",
         autocommit=True,
-    ) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
+    )
 
 
 def configure_django() -> None:

@@ -22,7 +22,7 @@ if __package__ in (None, ""):
     sys.path.insert(0, str(_bench.parent))
 
 from bench.config import BENCH_DATABASE_URL, BENCH_REDIS_URL
-from bench.harness import configure_django, recreate_database
+from bench.harness import configure_django, plan_as_deployed, recreate_database
 from bench.load import measure_load
 from bench.measure.api import measure_api
 from bench.measure.growth import measure_growth, measure_retention_steady
@@ -76,6 +76,8 @@ def set_up(reuse: bool) -> bool:
     if not reuse:
         print(f"Bench database: {BENCH_DATABASE_URL} (dropped and created again)")
         recreate_database()
+    else:
+        plan_as_deployed()  # a database created before the settings were
     configure_django()
 
     from django.core.cache import cache

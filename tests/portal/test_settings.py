@@ -8,9 +8,11 @@ import shutil
 import subprocess
 import sys
 import tomllib
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
+import yaml
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
@@ -220,3 +222,15 @@ def test_the_compose_file_needs_its_secrets_and_is_valid_with_them(tmp_path):
     assert "CHECKS['beat']" in services["beat"]
     assert 'restart: "no"' in services["migrate"]
     assert "--appendonly" in services["redis"]
+
+
+def test_the_bench_plans_queries_as_the_compose_database_does():
+    """`make bench` gives its database the planner costs docker-compose.yml's PostgreSQL runs
+    with: a change to one without the other would bench plans no deployment gets."""
+    from bench.config import PLANNER_SETTINGS
+
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    command = compose["services"]["postgres"]["command"]
+    server = dict(arg.split("=", 1) for flag, arg in pairwise(command) if flag == "-c")
+    assert server == PLANNER_SETTINGS
+    assert float(server["random_page_cost"]) < 4  # below the default, for spinning disks
