@@ -49,8 +49,7 @@ def seed() -> dict[str, object]:
         PartnerMembership.objects.create(user=user, partner=partner, role=Role.MANAGER)
         params = _seed_tenant_copy(partner, at, copy=0)
     _seed_call_records(params)
-    with connection.cursor() as cursor:
-        cursor.execute("ANALYZE")
+    vacuum_analyze()
     big = Company.objects.get(pk=params["company"])
     return {"partner": partner, "big": big, "manager": user}
 
@@ -321,11 +320,13 @@ def grow(seeded: dict[str, object], scale: int, tonight: datetime) -> None:
 
 
 def vacuum_analyze() -> None:
-    """VACUUM ANALYZE, then a CHECKPOINT: the pages the bulk writes and the vacuum dirtied are
-    written out before anything is timed, as PostgreSQL's checkpointer would have done long
-    before the next night in service. Otherwise the first statements timed after growing the
-    tenant by millions of rows write back the grow's pages to find room for their own (seen:
-    the batch delete's statements 2x slower at 4x, their reads matched by as many writes)."""
+    """The database as a day in service leaves it: VACUUM ANALYZE, as autovacuum follows bulk
+    writes (and would otherwise start in the middle of a measurement, on one of the 2 cores),
+    then a CHECKPOINT, which writes out the pages the writes and the vacuum dirtied, as
+    PostgreSQL's checkpointer would have long before. Without it, the first statements timed
+    after millions of rows were written (the seed, a grow, a rolled-back retention run) write
+    those pages back to find room for their own (seen: the batch delete's statements 2x slower
+    at 4x, their reads matched by as many writes)."""
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE")
         cursor.execute("CHECKPOINT")

@@ -78,6 +78,9 @@ class ConsumerStatus(models.TextChoices):
 # Statuses that hold a licence seat (when not a trial): Consumer.holds_seat and
 # ConsumerQuerySet.holding_seats say it for one consumer and in SQL.
 SEAT_STATUSES = (ConsumerStatus.INVITED, ConsumerStatus.ACTIVE)
+# A consumer that holds a paid seat (what the seat counts count): the one condition, for the
+# queries (ConsumerQuerySet.holding_seats) and for the partial index that answers them.
+HOLDING_SEAT = Q(status__in=[str(status) for status in SEAT_STATUSES], is_trial=False)
 
 
 class InactiveReason(models.TextChoices):
@@ -93,7 +96,7 @@ class UsageModel(models.TextChoices):
 
 class ConsumerQuerySet(models.QuerySet):
     def holding_seats(self) -> ConsumerQuerySet:
-        return self.filter(status__in=SEAT_STATUSES, is_trial=False)
+        return self.filter(HOLDING_SEAT)
 
     def in_seat_statuses(self) -> ConsumerQuerySet:
         """Invited or active, trial or not: what loses its place when a seat goes away."""
@@ -144,6 +147,11 @@ class Consumer(models.Model):
             models.Index(fields=["company", "kind", "display_name"]),
             models.Index(fields=["company", "kind", "status"]),
             models.Index(fields=["company", "kind", "-created_at"]),
+            # The seat counts (consumers.seats.seats_used, on every list page's Add button and
+            # every add): counted from this index alone, without reading the rows.
+            models.Index(
+                fields=["company", "kind"], condition=HOLDING_SEAT, name="consumer_seats_idx"
+            ),
         ]
         constraints = [
             # The address as a whole is unique through Address; this keeps the pair honest too.

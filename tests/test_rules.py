@@ -21,7 +21,7 @@ from consumers.models import (
     Invitation,
     TeamVmrSettings,
 )
-from consumers.seats import release_trials
+from consumers.seats import family_kinds, release_trials, seats_used
 from consumers.services import bulk
 from consumers.services.batch import batch_preview
 from domains import records
@@ -33,7 +33,7 @@ from licensing.models import LicenceKind, License
 from licensing.services import licence_save
 from portal import services as portal_services
 from portal.models import Company, CompanyState
-from tests.conftest import add_licence
+from tests.conftest import add_licence, requires_postgres
 
 SHORT = "abc"  # under the six characters the service's shared domains need
 
@@ -324,6 +324,31 @@ def test_holding_a_seat_is_the_same_for_one_consumer_and_in_sql(personas, status
     )
     assert consumer.holds_seat == Consumer.objects.holding_seats().filter(pk=consumer.pk).exists()
     assert consumer.holds_seat == (status != ConsumerStatus.INACTIVE and not is_trial)
+
+
+def test_the_seat_count_is_answered_by_the_seat_index_alone(personas, make):
+    """The seat counts (every list page's Add button, every add) read the partial index of the
+    consumers holding a seat, never the rows: the index's condition is the holding-seats rule,
+    so a change to one without the other shows here."""
+    requires_postgres()
+    make.user("ann.one")
+    make.endpoint("screen-one")
+    company = personas.company
+    with CaptureQueriesContext(connection) as queries:
+        used = seats_used(company=company)
+    assert used == {
+        family: Consumer.objects.holding_seats()
+        .filter(company=company, kind__in=family_kinds(family))
+        .count()
+        for family in used
+    }
+    (count,) = queries.captured_queries
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")  # a table of 2 rows is read whole
+        cursor.execute("SET LOCAL enable_bitmapscan = off")
+        cursor.execute(f"EXPLAIN {count['sql']}")
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "Index Only Scan using consumer_seats_idx" in plan, plan
 
 
 # --- evaluation, licence periods, company state -------------------------------------------------
