@@ -25,10 +25,16 @@ def recreate_database() -> None:
 def plan_as_deployed() -> None:
     """The bench database's planner costs as docker-compose.yml's PostgreSQL has them (on a
     reused database too; they apply to the connections opened after)."""
-    name = _database_name()
+    from psycopg import sql
+
+    alter = sql.SQL("ALTER DATABASE {} SET {} = {}")
     with _maintenance_connection() as conn:
         for setting, value in PLANNER_SETTINGS.items():
-            conn.execute(f'ALTER DATABASE "{name}" SET {setting} = {value}')
+            conn.execute(
+                alter.format(
+                    sql.Identifier(_database_name()), sql.Identifier(setting), sql.Literal(value)
+                )
+            )
 
 
 def _database_name() -> str:

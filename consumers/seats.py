@@ -43,7 +43,8 @@ def family_kinds(family: str) -> list[str]:
 
 def seats_used(*, company: Company) -> dict[str, int]:
     """Seats in use per family, in one query. It counts `kind`, a column of the seat index
-    (`consumer_seats_idx`), which then answers it alone, without reading the consumers' rows."""
+    (`consumer_seats_idx`), so that PostgreSQL can answer it from the index alone where the
+    visibility map allows (pages vacuumed since their last change), without the rows."""
     return (
         Consumer.objects.holding_seats()
         .filter(company=company)
@@ -122,7 +123,7 @@ def _over_capacity_companies(today: date) -> list[int]:
         holding = Consumer.objects.holding_seats().filter(
             company=OuterRef("pk"), kind__in=family_kinds(family)
         )
-        used = holding.values("company").annotate(n=Count("id")).values("n")
+        used = holding.values("company").annotate(n=Count("kind")).values("n")  # seats_used
         capacity, unlimited = capacity_sql(family, active)
         companies = companies.annotate(
             **{
