@@ -21,7 +21,8 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
@@ -169,19 +170,31 @@ def invitations_purge(*, now: datetime | None = None) -> int:
     purged = 0
     for batch in work_list_batches(due, PURGE_BATCH_SIZE):
         with transaction.atomic():
-            claimed = (
+            claim = (
                 expired.filter(consumer__id__any_of=batch, consumer__kind=ConsumerKind.USER)
                 .select_related("consumer")
                 .select_for_update(skip_locked=True, of=("self", "consumer"))
                 .only("consumer__id")
                 .order_by("consumer_id")
             )
-            ids = [invitation.consumer_id for invitation in claimed]
+            ids = _claimed_ids(claim)
             delete_consumer_rows(
                 dict.fromkeys(ids, ConsumerKind.USER), actor_id=None, action="invitation_purged"
             )
             purged += len(ids)
     return purged
+
+
+def _claimed_ids(claim: QuerySet[Invitation]) -> list[int]:
+    """The consumer ids the claim locks, read from its rows as they come: building an
+    invitation and a consumer object for each only to read an id was a third of the purge's
+    time. (Django's values_list() would drop the consumer's join, and with it the lock on the
+    consumer: SELECT ... FOR UPDATE OF can only name a table the query follows.) The claim
+    selects the consumer's id last (`.only("consumer__id")` over select_related)."""
+    sql, params = claim.query.get_compiler(using=claim.db).as_sql()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [row[-1] for row in cursor.fetchall()]
 
 
 def invitation_lookup(token: str) -> Invitation | None:

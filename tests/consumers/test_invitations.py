@@ -219,8 +219,9 @@ def test_reminders_go_batch_by_batch_each_once_and_none_to_an_invitee_who_accept
         Invitation.objects.filter(consumer__in=due).values_list("pk", flat=True)
     )
     assert [len(batch) for batch in batches] == [3, 1]
-    claims = [q["sql"] for q in queries if "FOR UPDATE" in q["sql"]]
-    assert len(claims) == 2 and all("IN (" in sql or "ANY(" in sql for sql in claims)
+    if connection.features.has_select_for_update:  # SQLite has no row locks to show
+        claims = [q["sql"] for q in queries if "FOR UPDATE" in q["sql"]]
+        assert len(claims) == 2 and all("IN (" in sql or "ANY(" in sql for sql in claims)
     assert run["sent"] == 3
     assert sorted(m.to[0] for m in mail.outbox) == [f"due{i}@example.net" for i in range(3)]
     assert Invitation.objects.get(consumer=due[3]).first_reminder_at is None
