@@ -28,13 +28,10 @@ def plan_as_deployed() -> None:
     from psycopg import sql
 
     alter = sql.SQL("ALTER DATABASE {} SET {} = {}")
+    database = sql.Identifier(_database_name())
     with _maintenance_connection() as conn:
         for setting, value in PLANNER_SETTINGS.items():
-            conn.execute(
-                alter.format(
-                    sql.Identifier(_database_name()), sql.Identifier(setting), sql.Literal(value)
-                )
-            )
+            conn.execute(alter.format(database, sql.Identifier(setting), sql.Literal(value)))
 
 
 def _database_name() -> str:

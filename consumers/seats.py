@@ -123,7 +123,8 @@ def _over_capacity_companies(today: date) -> list[int]:
         holding = Consumer.objects.holding_seats().filter(
             company=OuterRef("pk"), kind__in=family_kinds(family)
         )
-        used = holding.values("company").annotate(n=Count("kind")).values("n")  # seats_used
+        # `kind`, as seats_used counts: the seat index answers it alone.
+        used = holding.values("company").annotate(n=Count("kind")).values("n")
         capacity, unlimited = capacity_sql(family, active)
         companies = companies.annotate(
             **{
